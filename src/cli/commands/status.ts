@@ -1,0 +1,41 @@
+/** `headroom status`: the daemon's latest sample, or a fresh one when no daemon runs. */
+import type { Command } from 'commander';
+import { loadSetup, sampleOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
+import type { MemorySnapshot } from '../../core/memory.js';
+import { probeDaemon } from '../../daemon/instance-lock.js';
+import { readState, StateFileError } from '../../daemon/state-file.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CliIo } from '../io.js';
+import type { CommandOutcome } from '../outcome.js';
+import { renderStatus, type StatusDaemon } from '../status-text.js';
+
+/** Adds `status`. */
+export function registerStatus(program: Command, surroundings: Surroundings, io: CliIo, outcome: CommandOutcome): void {
+  program
+    .command('status')
+    .description("show memory use, pressure and swap: the daemon's latest sample, or a fresh one when no daemon runs")
+    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null}')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const setup = await loadSetup(command.optsWithGlobals<GlobalOptions>(), surroundings);
+      const hello = await probeDaemon(setup.paths.socketFile);
+      let daemon: StatusDaemon = null;
+      let memory: MemorySnapshot | null = null;
+      if (hello) {
+        daemon = { pid: hello.pid, lastSampleAt: null };
+        try {
+          const state = await readState(setup.paths.stateFile);
+          if (state && state.pid === hello.pid) {
+            daemon.lastSampleAt = state.lastSampleAt;
+            memory = state.memory;
+          }
+        } catch (error) {
+          if (!(error instanceof StateFileError)) throw error;
+          io.stderr(`headroom: ${error.message}; sampling now instead\n`);
+        }
+      }
+      memory ??= await sampleOnce(setup, surroundings);
+      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon })}\n`);
+      else io.stdout(renderStatus(memory, daemon, Date.now()));
+      outcome.exitCode = ExitCode.ok;
+    });
+}

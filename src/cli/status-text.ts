@@ -1,0 +1,49 @@
+/** Renders a memory snapshot for people: a usage bar, pressure and swap. Pure. */
+import type { MemorySnapshot } from '../core/memory.js';
+import { formatBytes, formatDurationMs } from '../core/units.js';
+
+/** Where the numbers came from: a running daemon, or a sample the CLI just took. */
+export type StatusDaemon = { pid: number; lastSampleAt: number | null } | null;
+
+const BAR_WIDTH = 30;
+
+/** `[██████████░░░░░░░░░░]`: the used share of `total`. */
+export function usageBar(usedBytes: number, totalBytes: number, width = BAR_WIDTH): string {
+  const share = totalBytes > 0 ? Math.min(1, Math.max(0, usedBytes / totalBytes)) : 0;
+  const filled = Math.round(share * width);
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
+}
+
+function percent(part: number, whole: number): string {
+  return whole > 0 ? `${Math.round((part / whole) * 100)}%` : 'n/a';
+}
+
+/** The whole `headroom status` text. `now` is only used for "last sample N s ago". */
+export function renderStatus(memory: MemorySnapshot, daemon: StatusDaemon, now: number): string {
+  const lines: string[] = [];
+  if (daemon) {
+    const age = daemon.lastSampleAt === null ? 'no sample yet' : `last sample ${formatDurationMs(Math.max(0, now - daemon.lastSampleAt))} ago`;
+    lines.push(`daemon    running (pid ${daemon.pid}, ${age})`);
+  } else {
+    lines.push('daemon    not running (sampled just now)');
+  }
+  const { totalBytes, availableBytes } = memory;
+  if (totalBytes !== null && availableBytes !== null) {
+    const used = totalBytes - availableBytes;
+    lines.push(`memory    ${usageBar(used, totalBytes)} ${percent(used, totalBytes)} used`);
+    lines.push(`          ${formatBytes(used)} used, ${formatBytes(availableBytes)} available of ${formatBytes(totalBytes)}`);
+  } else {
+    lines.push(`memory    unknown (total ${formatBytes(totalBytes)}, available ${formatBytes(availableBytes)})`);
+  }
+  lines.push(`          wired ${formatBytes(memory.wiredBytes)}, compressed ${formatBytes(memory.compressedBytes)}, free ${formatBytes(memory.freeBytes)}`);
+  const reason = memory.pressureReason ? ` (${memory.pressureReason})` : '';
+  lines.push(`pressure  ${memory.pressure}${reason}`);
+  if (memory.swapTotalBytes !== null && memory.swapUsedBytes !== null) {
+    const swapShare = memory.swapTotalBytes > 0 ? ` (${percent(memory.swapUsedBytes, memory.swapTotalBytes)})` : '';
+    lines.push(`swap      ${formatBytes(memory.swapUsedBytes)} used of ${formatBytes(memory.swapTotalBytes)}${swapShare}`);
+  } else {
+    lines.push('swap      unknown');
+  }
+  for (const error of memory.errors ?? []) lines.push(`error     ${error}`);
+  return `${lines.join('\n')}\n`;
+}

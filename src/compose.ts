@@ -1,0 +1,155 @@
+/**
+ * The composition root: the only module that wires real adapters (execa, pino, node:fs, the
+ * system clock) to the platform backends and the daemon. CLI commands call in here.
+ */
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { ExecaRunner } from './adapters/execa-runner.js';
+import { createLogger, type LoggerHandle } from './adapters/pino-logger.js';
+import { systemClock } from './adapters/system-clock.js';
+import { loadConfig, locateConfig } from './config/load.js';
+import { runtimePaths, type RuntimePaths } from './config/paths.js';
+import type { Config } from './config/schema.js';
+import type { MemorySnapshot } from './core/memory.js';
+import { Daemon } from './daemon/daemon.js';
+import { InstanceLock } from './daemon/instance-lock.js';
+import { removeStaleTempFiles } from './daemon/state-file.js';
+import { silentLogger, type Logger } from './ports/logger.js';
+import { createMemorySensor } from './platform/index.js';
+import { detectPlatform, type PlatformName } from './platform/platform.js';
+import { HEADROOM_VERSION } from './version.js';
+
+/** The process's surroundings, passed in so commands never read globals directly. */
+export interface Surroundings {
+  env: NodeJS.ProcessEnv;
+  home: string;
+  nodePlatform: string;
+  isTTY: boolean;
+}
+
+/** The global CLI options every command takes. */
+export interface GlobalOptions {
+  config?: string | undefined;
+  platform?: PlatformName | undefined;
+}
+
+/** A loaded config with its platform and paths resolved. */
+export interface Setup {
+  config: Config;
+  /** The file the config came from; null for built-in defaults. */
+  configFile: string | null;
+  platform: PlatformName;
+  paths: RuntimePaths;
+}
+
+/** Loads the config and resolves the platform; throws ConfigError or UnsupportedPlatformError. */
+export async function loadSetup(options: GlobalOptions, surroundings: Surroundings): Promise<Setup> {
+  const platform = options.platform ?? detectPlatform(surroundings.nodePlatform);
+  const { config, file } = await loadConfig(locateConfig(options.config, surroundings.env, surroundings.home));
+  return { config, configFile: file, platform, paths: runtimePaths(config, platform, surroundings.home, surroundings.env) };
+}
+
+function readText(path: string): Promise<string> {
+  return readFile(path, 'utf8');
+}
+
+/** Takes one memory sample without a daemon (one-shot commands: no long-lived children). */
+export async function sampleOnce(setup: Setup, surroundings: Surroundings): Promise<MemorySnapshot> {
+  const runner = new ExecaRunner(surroundings.env);
+  const sensor = createMemorySensor(
+    setup.platform,
+    { config: setup.config, paths: setup.paths, runner, clock: systemClock, readText, logger: silentLogger },
+    'oneshot',
+  );
+  try {
+    return await sensor.sample();
+  } finally {
+    await sensor.close();
+  }
+}
+
+/** How a daemon run ended. */
+export interface DaemonExit {
+  exitCode: number;
+}
+
+/** Longest time from SIGTERM/SIGINT to exit; launchd's exit timeout is 5 s, the goal is 2 s. */
+export const SHUTDOWN_DEADLINE_MS = 1800;
+
+/**
+ * Runs the daemon in the foreground until SIGTERM or SIGINT. Throws AlreadyRunningError when
+ * another daemon holds the socket.
+ */
+export async function runDaemon(setup: Setup, surroundings: Surroundings): Promise<DaemonExit> {
+  process.umask(0o077);
+  const { paths, config } = setup;
+  await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
+  const handle: LoggerHandle = createLogger({
+    level: config.log.level,
+    file: paths.logFile,
+    stdout: config.log.stdout,
+    isTTY: surroundings.isTTY,
+  });
+  const logger: Logger = handle.logger;
+  const startedAt = Date.now();
+  const lock = await InstanceLock.acquire(paths.socketFile, { pid: process.pid, startedAt });
+  await chmod(paths.socketFile, 0o600);
+  const removed = await removeStaleTempFiles(paths.stateFile);
+
+  const runner = new ExecaRunner(surroundings.env);
+  const sensor = createMemorySensor(
+    setup.platform,
+    { config, paths, runner, clock: systemClock, readText, logger },
+    'stream',
+  );
+  const daemon = new Daemon({
+    sensor,
+    clock: systemClock,
+    logger,
+    platform: setup.platform,
+    intervalMs: config.daemon.intervalMs,
+    stateFile: paths.stateFile,
+    pid: process.pid,
+  });
+
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      handle.flush();
+      process.exit(130);
+    }
+    logger.info({ signal }, 'stopping');
+    controller.abort();
+    setTimeout(() => {
+      logger.warn({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline reached: exiting without waiting further');
+      handle.flush();
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  logger.info(
+    {
+      version: HEADROOM_VERSION,
+      platform: setup.platform,
+      configFile: setup.configFile,
+      intervalMs: config.daemon.intervalMs,
+      stateFile: paths.stateFile,
+      logFile: paths.logFile,
+      staleTempFilesRemoved: removed,
+    },
+    'headroom started',
+  );
+  try {
+    await daemon.run(controller.signal);
+  } finally {
+    await sensor.close();
+    await lock.release();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    logger.info({ samples: daemon.current.samples }, 'headroom stopped');
+    handle.flush();
+  }
+  return { exitCode: 0 };
+}

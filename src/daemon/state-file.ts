@@ -1,0 +1,78 @@
+/**
+ * The daemon's state file. Each write goes to a private temporary file that is then renamed over
+ * the old one, so a reader (or a daemon killed mid-write) sees either the old state or the new
+ * one, never half of either. No fsync per tick: a power cut may lose the last second of state,
+ * which the next tick rewrites anyway.
+ */
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { MemorySnapshot } from '../core/memory.js';
+import type { PlatformName } from '../platform/platform.js';
+
+/** What the daemon records about itself. */
+export interface DaemonState {
+  schemaVersion: 1;
+  pid: number;
+  platform: PlatformName;
+  /** Epoch ms when this daemon started. */
+  startedAt: number;
+  /** Epoch ms of the newest sample, null before the first. */
+  lastSampleAt: number | null;
+  samples: number;
+  memory: MemorySnapshot | null;
+  /** Epoch ms of a clean stop; absent while running or after a crash. */
+  stoppedAt?: number;
+}
+
+/** Thrown when the state file exists but cannot be used; names the file. */
+export class StateFileError extends Error {
+  override name = 'StateFileError';
+}
+
+const TMP_MARK = '.tmp-';
+
+/** Writes `state` atomically (temp file + rename), mode 0600. */
+export async function writeState(file: string, state: DaemonState): Promise<void> {
+  const tmp = `${file}${TMP_MARK}${process.pid}`;
+  await writeFile(tmp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+/** Reads the state file; null when there is none. */
+export async function readState(file: string): Promise<DaemonState | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new StateFileError(`${file}: cannot read: ${(error as Error).message}`, { cause: error });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new StateFileError(`${file}: not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  if (!isDaemonState(data)) throw new StateFileError(`${file}: not a headroom state file (schemaVersion 1)`);
+  return data;
+}
+
+function isDaemonState(data: unknown): data is DaemonState {
+  if (typeof data !== 'object' || data === null) return false;
+  const state = data as Partial<DaemonState>;
+  return state.schemaVersion === 1 && typeof state.pid === 'number' && typeof state.startedAt === 'number';
+}
+
+/** Removes temporary files a killed daemon left behind next to `file`. */
+export async function removeStaleTempFiles(file: string): Promise<number> {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}${TMP_MARK}`;
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name.startsWith(prefix) && name !== `${prefix}${process.pid}`) {
+      await rm(path.join(dir, name), { force: true });
+      removed += 1;
+    }
+  }
+  return removed;
+}

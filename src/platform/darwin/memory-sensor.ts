@@ -1,0 +1,178 @@
+/**
+ * The darwin memory sensor. In `stream` mode (the daemon) it keeps one long-lived
+ * `vm_stat <interval>` child and spends one batched `sysctl` call per sample, so a sample costs
+ * one child process; in `oneshot` mode (a CLI `status` with no daemon) it runs `vm_stat` and
+ * `sysctl` once each. docs/memory.md gives the measurement behind the choice.
+ */
+import type { MemorySensor, MemorySnapshot } from '../../core/memory.js';
+import type { Clock } from '../../ports/clock.js';
+import { commandFailure, type CommandRunner, type LineStream } from '../../ports/command-runner.js';
+import { silentLogger, type Logger } from '../../ports/logger.js';
+import { MEMORY_SYSCTL_NAMES, darwinSnapshot } from './memory-figures.js';
+import { parseSysctlPairs } from './sysctl.js';
+import { parseVmStat, VmStatStreamParser, type VmStatPages } from './vm-stat.js';
+
+/** What the darwin sensor needs. */
+export interface DarwinMemorySensorOptions {
+  runner: CommandRunner;
+  clock: Clock;
+  mode: 'stream' | 'oneshot';
+  /** The daemon's sampling interval; the vm_stat child prints at the same rate. */
+  intervalMs: number;
+  commandTimeoutMs: number;
+  logger?: Logger;
+}
+
+interface Row {
+  pages: VmStatPages;
+  receivedAt: number;
+}
+
+/** Longest wait for the first row of a freshly started vm_stat child (it prints one at once). */
+const FIRST_ROW_WAIT_MS = 1000;
+/** Longest pause between restarts of a vm_stat child that keeps dying. */
+const MAX_RESTART_BACKOFF_MS = 60_000;
+
+/** Memory sensor for macOS built on vm_stat and sysctl. */
+export class DarwinMemorySensor implements MemorySensor {
+  private stream: LineStream | null = null;
+  private streamStartedAt = 0;
+  private latest: Row | null = null;
+  private lastStreamError: string | null = null;
+  private restartFailures = 0;
+  private nextRestartAt = 0;
+  private waiters: Array<() => void> = [];
+  private closed = false;
+  private readonly log: Logger;
+
+  constructor(private readonly options: DarwinMemorySensorOptions) {
+    this.log = (options.logger ?? silentLogger).child({ component: 'sensor.memory' });
+  }
+
+  async sample(signal?: AbortSignal): Promise<MemorySnapshot> {
+    const { runner, commandTimeoutMs, clock } = this.options;
+    const sysctlRun = runner.run('sysctl', [...MEMORY_SYSCTL_NAMES], { timeoutMs: commandTimeoutMs, signal });
+    const pagesRead = this.readPages(signal);
+    const [sysctlResult, pagesResult] = await Promise.all([sysctlRun, pagesRead]);
+
+    const errors: string[] = [];
+    let pairs: Map<string, string> | null = parseSysctlPairs(sysctlResult.stdout);
+    const failure = commandFailure(sysctlResult);
+    // sysctl exits non-zero when one name is unknown yet still prints the others: keep what it printed.
+    if (failure !== null) errors.push(failure);
+    if (pairs.size === 0) {
+      if (failure === null) errors.push(`sysctl: no "name: value" lines in its output: ${JSON.stringify(sysctlResult.stdout.slice(0, 120))}`);
+      pairs = null;
+    }
+    if (pagesResult.error !== null) errors.push(pagesResult.error);
+    return darwinSnapshot(clock.now(), pagesResult.pages, pairs, errors);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const stream = this.stream;
+    this.stream = null;
+    if (stream) {
+      stream.stop();
+      await stream.exited;
+    }
+    this.wakeWaiters();
+  }
+
+  private async readPages(signal?: AbortSignal): Promise<{ pages: VmStatPages | null; error: string | null }> {
+    if (this.options.mode === 'stream' && !this.closed) {
+      this.ensureStream();
+      const fresh = this.freshRow();
+      if (fresh) return { pages: fresh.pages, error: null };
+      if (this.stream && this.options.clock.now() - this.streamStartedAt < FIRST_ROW_WAIT_MS) {
+        await this.waitForRow(FIRST_ROW_WAIT_MS, signal);
+        const first = this.freshRow();
+        if (first) return { pages: first.pages, error: null };
+      }
+      this.stopStaleStream();
+    }
+    return this.readPagesOnce(signal);
+  }
+
+  private async readPagesOnce(signal?: AbortSignal): Promise<{ pages: VmStatPages | null; error: string | null }> {
+    const result = await this.options.runner.run('vm_stat', [], { timeoutMs: this.options.commandTimeoutMs, signal });
+    const failure = commandFailure(result);
+    if (failure !== null) return { pages: null, error: failure };
+    try {
+      return { pages: parseVmStat(result.stdout), error: null };
+    } catch (error) {
+      return { pages: null, error: (error as Error).message };
+    }
+  }
+
+  /** A row is fresh while it is younger than two intervals plus scheduling slack. */
+  private freshRow(): Row | null {
+    const maxAgeMs = this.options.intervalMs * 2 + 500;
+    if (this.latest && this.options.clock.now() - this.latest.receivedAt <= maxAgeMs) return this.latest;
+    return null;
+  }
+
+  private ensureStream(): void {
+    if (this.stream || this.options.clock.now() < this.nextRestartAt) return;
+    const seconds = (this.options.intervalMs / 1000).toFixed(3).replace(/\.?0+$/, '');
+    const parser = new VmStatStreamParser();
+    this.streamStartedAt = this.options.clock.now();
+    const stream = this.options.runner.streamLines('vm_stat', [seconds], {
+      onLine: (line) => {
+        try {
+          const pages = parser.push(line);
+          if (!pages) return;
+          this.latest = { pages, receivedAt: this.options.clock.now() };
+          this.restartFailures = 0;
+          this.wakeWaiters();
+        } catch (error) {
+          this.lastStreamError = (error as Error).message;
+        }
+      },
+    });
+    this.stream = stream;
+    this.log.debug({ pid: stream.pid, args: ['vm_stat', seconds] }, 'vm_stat stream started');
+    void stream.exited.then((result) => {
+      if (this.stream !== stream) return;
+      this.stream = null;
+      this.wakeWaiters();
+      if (this.closed) return;
+      const backoffMs = Math.min(MAX_RESTART_BACKOFF_MS, 1000 * 2 ** this.restartFailures);
+      this.restartFailures += 1;
+      this.nextRestartAt = this.options.clock.now() + backoffMs;
+      this.log.warn(
+        { reason: commandFailure(result) ?? 'exited 0', parseError: this.lastStreamError, restartInMs: backoffMs },
+        'vm_stat stream ended; sampling with one-shot vm_stat until it restarts',
+      );
+    });
+  }
+
+  /** A child that prints nothing for five intervals (at least 5 s) is hung: stop it so it restarts. */
+  private stopStaleStream(): void {
+    if (!this.stream) return;
+    const lastSignOfLife = Math.max(this.latest?.receivedAt ?? 0, this.streamStartedAt);
+    if (this.options.clock.now() - lastSignOfLife > Math.max(5000, this.options.intervalMs * 5)) {
+      this.lastStreamError = 'no row for five intervals';
+      this.stream.stop();
+    }
+  }
+
+  private waitForRow(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done, { once: true });
+      this.waiters.push(done);
+    });
+  }
+
+  private wakeWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}

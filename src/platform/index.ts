@@ -1,0 +1,50 @@
+/**
+ * The only place that branches on the operating system: it hands out the backend's sensors and
+ * folders for a platform name.
+ */
+import type { MemorySensor } from '../core/memory.js';
+import type { Clock } from '../ports/clock.js';
+import type { CommandRunner } from '../ports/command-runner.js';
+import type { Logger } from '../ports/logger.js';
+import type { Config } from '../config/schema.js';
+import type { RuntimePaths } from '../config/paths.js';
+import { darwinDirs } from './darwin/dirs.js';
+import { DarwinMemorySensor } from './darwin/memory-sensor.js';
+import { linuxDirs } from './linux/dirs.js';
+import { LinuxMemorySensor, type ReadText } from './linux/memory-sensor.js';
+import type { PlatformDirs, PlatformName } from './platform.js';
+
+/** What a backend is built from; the composition root supplies the real adapters. */
+export interface BackendDeps {
+  config: Config;
+  paths: RuntimePaths;
+  runner: CommandRunner;
+  clock: Clock;
+  readText: ReadText;
+  logger: Logger;
+}
+
+/** The memory sensor of a platform; `stream` keeps long-lived children (daemon), `oneshot` does not (CLI). */
+export function createMemorySensor(platform: PlatformName, deps: BackendDeps, mode: 'stream' | 'oneshot'): MemorySensor {
+  if (platform === 'darwin') {
+    return new DarwinMemorySensor({
+      runner: deps.runner,
+      clock: deps.clock,
+      mode,
+      intervalMs: deps.config.daemon.intervalMs,
+      commandTimeoutMs: deps.config.daemon.commandTimeoutMs,
+      logger: deps.logger,
+    });
+  }
+  return new LinuxMemorySensor({
+    procRoot: deps.paths.procRoot,
+    readText: deps.readText,
+    clock: deps.clock,
+    thresholds: deps.config.linux.pressure,
+  });
+}
+
+/** The platform's default per-user folders. */
+export function platformDirs(platform: PlatformName, home: string, env: NodeJS.ProcessEnv): PlatformDirs {
+  return platform === 'darwin' ? darwinDirs(home) : linuxDirs(home, env);
+}
