@@ -80,8 +80,7 @@ export function parseConfigText(text: string, file: string): Config {
       file,
       doc.errors.map((error) => {
         const issue: ConfigIssue = { path: '', message: `invalid YAML: ${error.message.split('\n')[0] ?? error.code}` };
-        const line = error.linePos?.[0]?.line;
-        if (line !== undefined) issue.line = line;
+        issue.line = lineCounter.linePos(error.pos[0]).line;
         return issue;
       }),
     );

@@ -14,8 +14,9 @@ export class SysctlParseError extends Error {
 export function parseSysctlPairs(text: string): Map<string, string> {
   const pairs = new Map<string, string>();
   for (const line of text.split('\n')) {
-    // Values may hold colons (kern.boottime prints a clock time), names never do: split on the first.
-    const match = /^([A-Za-z0-9_.]+): ?(.*)$/.exec(line.trimEnd());
+    // Values may hold colons (kern.boottime prints a clock time), names never do: split on the
+    // first. Every sysctl name is dotted, which keeps "sysctl: unknown oid …" out.
+    const match = /^([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+): ?(.*)$/.exec(line.trimEnd());
     if (match?.[1] !== undefined && match[2] !== undefined) pairs.set(match[1], match[2].trim());
   }
   return pairs;

@@ -1,0 +1,68 @@
+/** A scripted CommandRunner: answers by argv, records every call, streams lines on demand. */
+import type { CommandResult, CommandRunner, LineStream, LineStreamHandlers, RunOptions } from '../../src/ports/command-runner.js';
+
+/** What a scripted command answers. */
+export type FakeAnswer = Partial<Pick<CommandResult, 'exitCode' | 'signal' | 'stdout' | 'stderr' | 'timedOut' | 'spawnError'>>;
+
+/** A stream the test drives by hand. */
+export interface FakeStream {
+  file: string;
+  args: readonly string[];
+  emit(line: string): void;
+  /** Ends the stream as if the child exited with `exitCode`. */
+  exit(exitCode?: number): void;
+  stopped: boolean;
+}
+
+/** Records calls; `answer` decides each run's result. */
+export class FakeRunner implements CommandRunner {
+  readonly calls: Array<{ file: string; args: readonly string[]; options: RunOptions }> = [];
+  readonly streams: FakeStream[] = [];
+  spawnCount = 0;
+
+  constructor(private readonly answer: (file: string, args: readonly string[]) => FakeAnswer | Promise<FakeAnswer>) {}
+
+  async run(file: string, args: readonly string[], options: RunOptions): Promise<CommandResult> {
+    this.spawnCount += 1;
+    this.calls.push({ file, args, options });
+    const answer = await this.answer(file, args);
+    return {
+      file,
+      args,
+      exitCode: answer.spawnError !== undefined || answer.signal !== undefined ? undefined : (answer.exitCode ?? 0),
+      signal: answer.signal,
+      stdout: answer.stdout ?? '',
+      stderr: answer.stderr ?? '',
+      timedOut: answer.timedOut ?? false,
+      canceled: false,
+      spawnError: answer.spawnError,
+      durationMs: 1,
+    };
+  }
+
+  streamLines(file: string, args: readonly string[], handlers: LineStreamHandlers): LineStream {
+    this.spawnCount += 1;
+    let resolveExit: (result: CommandResult) => void = () => undefined;
+    const exited = new Promise<CommandResult>((resolve) => {
+      resolveExit = resolve;
+    });
+    const finish = (exitCode: number | undefined, signal: string | undefined): void =>
+      resolveExit({ file, args, exitCode, signal, stdout: '', stderr: '', timedOut: false, canceled: stream.stopped, spawnError: undefined, durationMs: 1 });
+    const stream: FakeStream = {
+      file,
+      args,
+      stopped: false,
+      emit: (line) => handlers.onLine(line),
+      exit: (exitCode = 0) => finish(exitCode, undefined),
+    };
+    this.streams.push(stream);
+    return {
+      pid: 4242,
+      stop: () => {
+        stream.stopped = true;
+        finish(undefined, 'SIGTERM');
+      },
+      exited,
+    };
+  }
+}
