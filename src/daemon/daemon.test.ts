@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { captureLogger } from '../../test/helpers/capture-logger.js';
+import { SimClock } from '../../test/helpers/sim-clock.js';
+import type { MemorySensor, MemorySnapshot, Pressure } from '../core/memory.js';
+import { Daemon } from './daemon.js';
+import type { DaemonState } from './state-file.js';
+
+function snapshot(at: number, pressure: Pressure, errors?: string[]): MemorySnapshot {
+  const base: MemorySnapshot = {
+    at,
+    totalBytes: 100,
+    availableBytes: 50,
+    freeBytes: 10,
+    wiredBytes: 5,
+    compressedBytes: 5,
+    swapUsedBytes: 0,
+    swapTotalBytes: 0,
+    pressure,
+  };
+  return errors ? { ...base, errors } : base;
+}
+
+/** A sensor that plays a script: a pressure level, or an Error to throw. */
+function scriptedSensor(clock: SimClock, script: Array<Pressure | Error>): MemorySensor & { closed: boolean } {
+  let i = 0;
+  return {
+    closed: false,
+    sample: () => {
+      const step = script[Math.min(i++, script.length - 1)]!;
+      return step instanceof Error ? Promise.reject(step) : Promise.resolve(snapshot(clock.now(), step));
+    },
+    close() {
+      this.closed = true;
+      return Promise.resolve();
+    },
+  };
+}
+
+function makeDaemon(script: Array<Pressure | Error>) {
+  const clock = new SimClock();
+  const logger = captureLogger();
+  const saved: DaemonState[] = [];
+  const daemon = new Daemon({
+    sensor: scriptedSensor(clock, script),
+    clock,
+    logger,
+    platform: 'linux',
+    intervalMs: 1000,
+    stateFile: '/unused',
+    pid: 42,
+    saveState: (_file, state) => {
+      saved.push(structuredClone(state));
+      return Promise.resolve();
+    },
+  });
+  return { clock, logger, saved, daemon };
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('Daemon', () => {
+  it('samples once per interval on the clock and saves the state after each sample', async () => {
+    const { clock, saved, daemon } = makeDaemon(['normal']);
+    const controller = new AbortController();
+    const running = daemon.run(controller.signal);
+    await settle();
+    expect(saved).toHaveLength(1);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1000);
+      await settle();
+    }
+    expect(saved.map((s) => s.samples)).toEqual([1, 2, 3, 4]);
+    expect(saved.at(-1)).toMatchObject({ pid: 42, platform: 'linux', lastSampleAt: clock.now(), memory: { pressure: 'normal' } });
+    controller.abort();
+    await running;
+    expect(saved.at(-1)?.stoppedAt).toBe(clock.now());
+  });
+
+  it('keeps running when the sensor throws, recording an unknown sample', async () => {
+    const { clock, saved, logger, daemon } = makeDaemon(['normal', new Error('sysctl exploded'), 'warn']);
+    const controller = new AbortController();
+    const running = daemon.run(controller.signal);
+    await settle();
+    clock.advance(1000);
+    await settle();
+    clock.advance(1000);
+    await settle();
+    controller.abort();
+    await running;
+    expect(saved.slice(0, 3).map((s) => s.memory?.pressure)).toEqual(['normal', 'unknown', 'warn']);
+    expect(saved[1]?.memory?.errors).toEqual(['memory sensor failed: sysctl exploded']);
+    expect(logger.entries.filter((e) => e.level !== 'debug').map((e) => [e.level, e.message, e.fields.to])).toEqual([
+      ['info', 'memory pressure changed', 'normal'],
+      ['warn', 'memory sample incomplete', undefined],
+      ['info', 'memory pressure changed', 'unknown'],
+      ['info', 'memory sample complete again', undefined],
+      ['warn', 'memory pressure changed', 'warn'],
+    ]);
+  });
+
+  it('logs each pressure change once, with the snapshot that caused it', async () => {
+    const { logger, daemon } = makeDaemon(['normal', 'normal', 'critical', 'critical', 'normal']);
+    for (let i = 0; i < 5; i++) await daemon.tick();
+    const changes = logger.entries.filter((e) => e.message === 'memory pressure changed');
+    expect(changes.map((e) => [e.fields.from, e.fields.to])).toEqual([
+      [null, 'normal'],
+      ['normal', 'critical'],
+      ['critical', 'normal'],
+    ]);
+    expect(changes[1]?.fields.snapshot).toMatchObject({ pressure: 'critical' });
+    expect(changes[1]?.level).toBe('warn');
+  });
+
+  it('logs a state-file failure and carries on', async () => {
+    const clock = new SimClock();
+    const logger = captureLogger();
+    const daemon = new Daemon({
+      sensor: scriptedSensor(clock, ['normal']),
+      clock,
+      logger,
+      platform: 'linux',
+      intervalMs: 1000,
+      stateFile: '/nope/state.json',
+      pid: 1,
+      saveState: () => Promise.reject(new Error('EROFS')),
+    });
+    await daemon.tick();
+    await daemon.tick();
+    expect(daemon.current.samples).toBe(2);
+    expect(logger.entries.filter((e) => e.level === 'error').map((e) => e.message)).toEqual([
+      'could not write the state file',
+      'could not write the state file',
+    ]);
+  });
+});

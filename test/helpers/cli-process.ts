@@ -1,0 +1,71 @@
+/** Spawns the built CLI (dist/cli/main.js) the way a user would, in a private HOME. */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+/** The entry point named by package.json's bin.headroom. */
+export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
+
+/** A throwaway HOME with the environment a test run gets. */
+export interface Sandbox {
+  home: string;
+  env: Record<string, string>;
+  /** Linux state folder inside the sandbox. */
+  linuxStateDir: string;
+  /** macOS state folder inside the sandbox (used with --platform darwin). */
+  darwinStateDir: string;
+  cleanup(): Promise<void>;
+}
+
+/** Makes a sandbox; `pathPrefix` goes first on PATH (fake binaries). */
+export async function makeSandbox(pathPrefix?: string): Promise<Sandbox> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'hr-home-'));
+  const env: Record<string, string> = {
+    HOME: home,
+    PATH: pathPrefix ? `${pathPrefix}:${process.env.PATH ?? ''}` : (process.env.PATH ?? ''),
+  };
+  return {
+    home,
+    env,
+    linuxStateDir: path.join(home, '.local', 'state', 'headroom'),
+    darwinStateDir: path.join(home, 'Library', 'Application Support', 'headroom'),
+    cleanup: () => rm(home, { recursive: true, force: true }),
+  };
+}
+
+/** Runs the CLI to completion. */
+export async function runCliProcess(args: string[], env: Record<string, string>, timeoutMs = 20_000) {
+  const result = await execa(process.execPath, [CLI, ...args], { env, extendEnv: false, reject: false, timeout: timeoutMs });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Starts the CLI and leaves it running (a daemon). */
+export function startCliProcess(args: string[], env: Record<string, string>) {
+  return execa(process.execPath, [CLI, ...args], { env, extendEnv: false, reject: false });
+}
+
+/** A CLI process left running. */
+export type CliProcess = ReturnType<typeof startCliProcess>;
+
+/** Polls `check` every 25 ms until it returns a value, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Reads and parses a JSON file, or undefined when it is absent. */
+export async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

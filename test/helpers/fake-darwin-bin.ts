@@ -1,0 +1,80 @@
+/**
+ * Fake `sysctl` and `vm_stat` executables for running the darwin backend on Linux. They answer
+ * from real captures in test/fixtures/darwin; which captures, and what is composite or derived,
+ * is said by each test that builds them.
+ */
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** How the fake sysctl behaves; switchable while a daemon runs. */
+export type SysctlMode = 'ok' | 'hang' | 'fail' | 'garbage';
+
+/** A folder of fake binaries to put first on PATH. */
+export interface FakeDarwinBin {
+  dir: string;
+  setSysctlMode(mode: SysctlMode): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/** What the fakes answer with. */
+export interface FakeDarwinAnswers {
+  /** Files whose `name: value` lines sysctl answers from; the first file with a name wins. */
+  sysctlFiles: string[];
+  /** One-shot `vm_stat` output. */
+  vmStatFile: string;
+  /**
+   * `vm_stat N` output: the file's first two lines (banner, header) once, then its third line
+   * (a data row) every N seconds. Real later rows hold deltas in the counter columns, which
+   * headroom does not read; the gauges are what it reads.
+   */
+  vmStatStreamFile: string;
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Writes the fakes into a new temporary folder. */
+export async function makeFakeDarwinBin(answers: FakeDarwinAnswers): Promise<FakeDarwinBin> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hr-fakebin-'));
+  const files = answers.sysctlFiles.map(quote).join(' ');
+  const sysctl = `#!/bin/sh
+# Fake sysctl (see test/helpers/fake-darwin-bin.ts). Mode file: ok | hang | fail | garbage.
+here=$(dirname "$0")
+echo "$*" >> "$here/sysctl.calls"
+mode=$(cat "$here/sysctl.mode" 2>/dev/null || echo ok)
+case "$mode" in
+  hang) exec sleep 600 ;;
+  fail) echo "fake sysctl: failing on purpose" >&2; exit 1 ;;
+  garbage) echo '%%% garbage %%%'; exit 0 ;;
+esac
+rc=0
+for name in "$@"; do
+  line=$(awk -v n="$name" 'index($0, n ": ") == 1 { print; exit }' ${files})
+  if [ -n "$line" ]; then printf '%s\\n' "$line"; else echo "sysctl: unknown oid '$name'" >&2; rc=1; fi
+done
+exit $rc
+`;
+  const vmStat = `#!/bin/sh
+# Fake vm_stat (see test/helpers/fake-darwin-bin.ts).
+here=$(dirname "$0")
+echo "$*" >> "$here/vm_stat.calls"
+if [ $# -eq 0 ]; then cat ${quote(answers.vmStatFile)}; exit 0; fi
+head -n 2 ${quote(answers.vmStatStreamFile)}
+row=$(sed -n 3p ${quote(answers.vmStatStreamFile)})
+while :; do
+  printf '%s\\n' "$row" || exit 0
+  sleep "$1"
+done
+`;
+  await writeFile(path.join(dir, 'sysctl'), sysctl);
+  await writeFile(path.join(dir, 'vm_stat'), vmStat);
+  await chmod(path.join(dir, 'sysctl'), 0o755);
+  await chmod(path.join(dir, 'vm_stat'), 0o755);
+  return {
+    dir,
+    setSysctlMode: (mode) => writeFile(path.join(dir, 'sysctl.mode'), mode),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}

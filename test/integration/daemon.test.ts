@@ -1,0 +1,210 @@
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readState, type DaemonState } from '../../src/daemon/state-file.js';
+import { makeSandbox, readJson, type CliProcess, runCliProcess, startCliProcess, waitFor, type Sandbox } from '../helpers/cli-process.js';
+import { makeFakeDarwinBin, type FakeDarwinBin } from '../helpers/fake-darwin-bin.js';
+import { makeFakeProc, type FakeProc } from '../helpers/fake-proc.js';
+import { fixturePath, readFixture } from '../helpers/fixtures.js';
+import { deriveVmStatStream } from '../helpers/vm-stat-stream.js';
+
+const running: CliProcess[] = [];
+afterEach(async () => {
+  for (const child of running.splice(0)) {
+    child.kill('SIGKILL');
+    await child;
+  }
+});
+
+function start(args: string[], env: Record<string, string>): CliProcess {
+  const child = startCliProcess(args, env);
+  running.push(child);
+  return child;
+}
+
+async function stateAfter(file: string, samples: number): Promise<DaemonState> {
+  return waitFor(async () => {
+    const state = await readJson<DaemonState>(file);
+    return state && state.samples >= samples ? state : undefined;
+  }, 15_000, `${samples} samples in ${file}`);
+}
+
+describe('the daemon on linux (fake proc root)', () => {
+  let proc: FakeProc;
+  let sandbox: Sandbox;
+  let config: string;
+  let stateFile: string;
+  beforeAll(async () => {
+    proc = await makeFakeProc();
+    sandbox = await makeSandbox();
+    config = path.join(sandbox.home, 'config.yaml');
+    await writeFile(config, `daemon:\n  intervalMs: 100\nlinux:\n  procRoot: ${proc.root}\n`);
+    stateFile = path.join(sandbox.linuxStateDir, 'state.json');
+  });
+  afterAll(async () => {
+    await sandbox.cleanup();
+    await proc.cleanup();
+  });
+
+  it('samples, writes its state, shows in status, refuses a second instance, and exits 0 on SIGTERM', async () => {
+    const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
+    const state = await stateAfter(stateFile, 3);
+    expect(state).toMatchObject({ schemaVersion: 1, pid: daemon.pid, platform: 'linux', memory: { pressure: 'normal', totalBytes: 24684092 * 1024 } });
+
+    const status = await runCliProcess(['status', '--json', '--platform', 'linux', '--config', config], sandbox.env);
+    expect(status.exitCode).toBe(0);
+    const parsed = JSON.parse(status.stdout) as { daemon: { pid: number; lastSampleAt: number }; memory: { at: number } };
+    expect(parsed.daemon.pid).toBe(daemon.pid);
+    expect(parsed.memory.at).toBe(parsed.daemon.lastSampleAt);
+
+    const second = await runCliProcess(['run', '--platform', 'linux', '--config', config], sandbox.env);
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toContain(`another headroom daemon is already running for this user (pid ${daemon.pid}`);
+
+    await proc.stage('meminfo-24g-critical-3.6pct.txt', 'pressure-memory-critical-3.6pct.txt');
+    await waitFor(async () => (await readJson<DaemonState>(stateFile))?.memory?.pressure === 'critical', 10_000, 'critical pressure');
+
+    daemon.kill('SIGTERM');
+    const exit = await daemon;
+    expect(exit.exitCode).toBe(0);
+    const final = await readState(stateFile);
+    expect(final?.stoppedAt).toBeGreaterThan(0);
+    await expect(access(path.join(sandbox.linuxStateDir, 'headroom.sock'))).rejects.toThrow();
+
+    const log = await readFile(path.join(sandbox.linuxStateDir, 'headroom.log'), 'utf8');
+    const events = log.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; level: string; to?: string });
+    expect(events[0]?.msg).toBe('headroom started');
+    expect(events.some((e) => e.msg === 'memory pressure changed' && e.to === 'critical' && e.level === 'warn')).toBe(true);
+    expect(events.at(-1)?.msg).toBe('headroom stopped');
+    await proc.stage('meminfo-24g-idle.txt', 'pressure-memory-idle.txt');
+  });
+
+  it('keeps a valid state file however often it is SIGKILLed mid-run, and restarts over the stale socket', async () => {
+    const kills = 12;
+    for (let i = 0; i < kills; i++) {
+      const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
+      await waitFor(async () => (await readJson<DaemonState>(stateFile))?.pid === daemon.pid, 15_000, 'the new daemon');
+      // Kill at a different point of the 100 ms tick each time.
+      await new Promise((resolve) => setTimeout(resolve, 20 + ((i * 37) % 150)));
+      daemon.kill('SIGKILL');
+      await daemon;
+      const state = await readState(stateFile); // throws on a half-written file
+      expect(state?.pid).toBe(daemon.pid);
+    }
+    // A reader polling while a daemon writes never sees a half-written file either.
+    const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
+    const deadline = Date.now() + 1500;
+    let reads = 0;
+    while (Date.now() < deadline) {
+      const text = await readFile(stateFile, 'utf8');
+      expect(() => JSON.parse(text) as unknown).not.toThrow();
+      reads += 1;
+    }
+    expect(reads).toBeGreaterThan(10);
+    daemon.kill('SIGTERM');
+    expect((await daemon).exitCode).toBe(0);
+  });
+});
+
+describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
+  let bin: FakeDarwinBin;
+  let sandbox: Sandbox;
+  let config: string;
+  let stateFile: string;
+  let streamDir: string;
+  beforeAll(async () => {
+    // Derived, not captured: the M4 16 GiB one-shot capture laid out as `vm_stat 1` prints it
+    // (test/helpers/vm-stat-stream.ts).
+    streamDir = await mkdtemp(path.join(os.tmpdir(), 'hr-stream-'));
+    const streamFile = path.join(streamDir, 'vm_stat-stream-derived.txt');
+    await writeFile(streamFile, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
+    bin = await makeFakeDarwinBin({
+      // Composite: both sysctl files are captures of the same M4 24 GiB Mac.
+      sysctlFiles: [fixturePath('darwin', 'sysctl-hw-m4-24g.txt'), fixturePath('darwin', 'sysctl-pressure-warn-m4-24g.txt')],
+      vmStatFile: fixturePath('darwin', 'vm_stat-m4-16g-macos26.5.1.txt'),
+      vmStatStreamFile: streamFile,
+    });
+    sandbox = await makeSandbox(bin.dir);
+    config = path.join(sandbox.home, 'config.yaml');
+    await writeFile(config, 'daemon:\n  intervalMs: 200\n  commandTimeoutMs: 300\n');
+    stateFile = path.join(sandbox.darwinStateDir, 'state.json');
+  });
+  afterAll(async () => {
+    await sandbox.cleanup();
+    await bin.cleanup();
+    await rm(streamDir, { recursive: true, force: true });
+  });
+
+  async function nextSamples(count: number): Promise<DaemonState> {
+    const now = (await readJson<DaemonState>(stateFile))?.samples ?? 0;
+    return stateAfter(stateFile, now + count);
+  }
+
+  it('reads the fixture figures through a long-lived vm_stat and one sysctl per sample', async () => {
+    const daemon = start(['run', '--platform', 'darwin', '--config', config], sandbox.env);
+    const state = await stateAfter(stateFile, 5);
+    expect(state.memory).toMatchObject({
+      totalBytes: 25769803776,
+      availableBytes: 16327507968,
+      freeBytes: 395526144,
+      swapUsedBytes: 13906277827,
+      pressure: 'warn',
+    });
+    const vmStatCalls = (await readFile(path.join(bin.dir, 'vm_stat.calls'), 'utf8')).trim().split('\n');
+    expect(vmStatCalls).toEqual(['0.2']); // one streaming child, no one-shot fallback
+    daemon.kill('SIGTERM');
+    expect((await daemon).exitCode).toBe(0);
+  });
+
+  it('keeps sampling while sysctl hangs, fails or prints garbage, and recovers', async () => {
+    const daemon = start(['run', '--platform', 'darwin', '--config', config], sandbox.env);
+    await stateAfter(stateFile, 2);
+    const expectations: Array<['hang' | 'fail' | 'garbage', RegExp]> = [
+      ['hang', /timed out after \d+ ms/],
+      ['fail', /exited 1: fake sysctl: failing on purpose/],
+      ['garbage', /no "name: value" lines/],
+    ];
+    for (const [mode, message] of expectations) {
+      await bin.setSysctlMode(mode);
+      const state = await waitFor(async () => {
+        const current = await readJson<DaemonState>(stateFile);
+        return current?.memory?.errors?.some((error) => message.test(error)) ? current : undefined;
+      }, 10_000, `a sample showing sysctl ${mode}`);
+      expect(state.memory).toMatchObject({ pressure: 'unknown', totalBytes: null, freeBytes: 395526144 });
+      const later = await nextSamples(2);
+      expect(later.pid).toBe(daemon.pid);
+    }
+    await bin.setSysctlMode('ok');
+    await waitFor(async () => (await readJson<DaemonState>(stateFile))?.memory?.pressure === 'warn', 10_000, 'recovery');
+    const log = await readFile(path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log'), 'utf8');
+    expect(log).toContain('"msg":"memory sample incomplete"');
+    expect(log).toContain('"msg":"memory sample complete again"');
+    daemon.kill('SIGTERM');
+    expect((await daemon).exitCode).toBe(0);
+  });
+
+  it('on SIGTERM cancels a hung sysctl, finishes the tick and exits 0, well before the forced-exit deadline', async () => {
+    const slowConfig = path.join(sandbox.home, 'slow.yaml');
+    await writeFile(slowConfig, 'daemon:\n  intervalMs: 200\n  commandTimeoutMs: 60000\n');
+    await bin.setSysctlMode('hang');
+    await writeFile(path.join(bin.dir, 'sysctl.calls'), '');
+    try {
+      const daemon = start(['run', '--platform', 'darwin', '--config', slowConfig], sandbox.env);
+      await waitFor(async () => (await readFile(path.join(bin.dir, 'sysctl.calls'), 'utf8')).length > 0, 10_000, 'a sysctl call');
+      daemon.kill('SIGTERM');
+      expect((await daemon).exitCode).toBe(0);
+      const log = await readFile(path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log'), 'utf8');
+      const events = log.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; errors?: string[] });
+      const afterStop = events.slice(events.findLastIndex((e) => e.msg === 'stopping'));
+      // The hung call was canceled, the tick finished and the loop ended on its own: no
+      // "shutdown deadline reached" forced exit.
+      expect(afterStop.map((e) => e.msg)).not.toContain('shutdown deadline reached: exiting without waiting further');
+      expect(afterStop.at(-1)?.msg).toBe('headroom stopped');
+      expect(afterStop.find((e) => e.msg === 'memory sample incomplete')?.errors?.[0]).toMatch(/: canceled$/);
+      expect((await readState(stateFile))?.stoppedAt).toBeGreaterThan(0);
+    } finally {
+      await bin.setSysctlMode('ok');
+    }
+  });
+});
