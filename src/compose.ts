@@ -2,8 +2,9 @@
  * The composition root: the only module that wires real adapters (execa, pino, node:fs, the
  * system clock) to the platform backends and the daemon. CLI commands call in here.
  */
-import { chmod, mkdir, readFile } from 'node:fs/promises';
-import { ExecaRunner } from './adapters/execa-runner.js';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
+import { ChildProcessRunner } from './adapters/child-process-runner.js';
 import { createLogger, type LoggerHandle } from './adapters/pino-logger.js';
 import { systemClock } from './adapters/system-clock.js';
 import { loadConfig, locateConfig } from './config/load.js';
@@ -48,13 +49,21 @@ export async function loadSetup(options: GlobalOptions, surroundings: Surroundin
   return { config, configFile: file, platform, paths: runtimePaths(config, platform, surroundings.home, surroundings.env) };
 }
 
+/**
+ * Reads procfs synchronously: its files are generated in memory and never wait on a disk, and a
+ * sync read measured 0.014 ms of CPU against 0.19 ms for fs.promises.readFile (docs/memory.md).
+ */
 function readText(path: string): Promise<string> {
-  return readFile(path, 'utf8');
+  try {
+    return Promise.resolve(readFileSync(path, 'utf8'));
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
 }
 
 /** Takes one memory sample without a daemon (one-shot commands: no long-lived children). */
 export async function sampleOnce(setup: Setup, surroundings: Surroundings): Promise<MemorySnapshot> {
-  const runner = new ExecaRunner(surroundings.env);
+  const runner = new ChildProcessRunner(surroundings.env);
   const sensor = createMemorySensor(
     setup.platform,
     { config: setup.config, paths: setup.paths, runner, clock: systemClock, readText, logger: silentLogger },
@@ -95,7 +104,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings): Promi
   await chmod(paths.socketFile, 0o600);
   const removed = await removeStaleTempFiles(paths.stateFile);
 
-  const runner = new ExecaRunner(surroundings.env);
+  const runner = new ChildProcessRunner(surroundings.env);
   const sensor = createMemorySensor(
     setup.platform,
     { config, paths, runner, clock: systemClock, readText, logger },

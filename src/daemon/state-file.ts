@@ -4,7 +4,8 @@
  * one, never half of either. No fsync per tick: a power cut may lose the last second of state,
  * which the next tick rewrites anyway.
  */
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { MemorySnapshot } from '../core/memory.js';
 import type { PlatformName } from '../platform/platform.js';
@@ -31,11 +32,19 @@ export class StateFileError extends Error {
 
 const TMP_MARK = '.tmp-';
 
-/** Writes `state` atomically (temp file + rename), mode 0600. */
-export async function writeState(file: string, state: DaemonState): Promise<void> {
+/**
+ * Writes `state` atomically (temp file + rename), mode 0600. Synchronous: the loop waits for the
+ * write either way, and the sync calls cost a fraction of the promise ones per tick (docs/memory.md).
+ */
+export function writeState(file: string, state: DaemonState): Promise<void> {
   const tmp = `${file}${TMP_MARK}${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
-  await rename(tmp, file);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
+    renameSync(tmp, file);
+    return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
 }
 
 /** Reads the state file; null when there is none. */

@@ -32,18 +32,22 @@ export interface RunOptions {
   env?: Readonly<Record<string, string>> | undefined;
 }
 
-/** A long-lived child whose stdout is consumed line by line. */
+/** A long-lived child whose stdout is consumed line by line and whose stdin takes writes. */
 export interface LineStream {
   readonly pid: number | undefined;
-  /** Ends the child (SIGTERM); safe to call twice. */
+  /** Writes to the child's stdin; ignored once the child is gone. */
+  write(text: string): void;
+  /** Ends the child and its process group (SIGTERM, then SIGKILL); safe to call twice. */
   stop(): void;
-  /** Settles when the child has exited, with what it left on stderr. */
+  /** Settles when the child has exited, with the tail of its stderr. */
   readonly exited: Promise<CommandResult>;
 }
 
 /** Callbacks for a line stream. */
 export interface LineStreamHandlers {
   onLine(line: string): void;
+  /** Each stderr line, as it arrives; without it stderr is only kept for `exited`. */
+  onErrorLine?(line: string): void;
 }
 
 /** The narrow runner every sensor and action uses; adapters/execa-runner.ts is the real one. */

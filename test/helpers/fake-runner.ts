@@ -8,7 +8,12 @@ export type FakeAnswer = Partial<Pick<CommandResult, 'exitCode' | 'signal' | 'st
 export interface FakeStream {
   file: string;
   args: readonly string[];
+  /** What the code under test wrote to the child's stdin. */
+  written: string[];
+  /** Called on each write, so a test can answer like the child would. */
+  onWrite: ((text: string) => void) | null;
   emit(line: string): void;
+  emitError(line: string): void;
   /** Ends the stream as if the child exited with `exitCode`. */
   exit(exitCode?: number): void;
   stopped: boolean;
@@ -20,7 +25,14 @@ export class FakeRunner implements CommandRunner {
   readonly streams: FakeStream[] = [];
   spawnCount = 0;
 
-  constructor(private readonly answer: (file: string, args: readonly string[]) => FakeAnswer | Promise<FakeAnswer>) {}
+  /**
+   * `answer` decides each run's result; `onStream`, when given, sees each new stream, so a test
+   * can set its `onWrite` and answer like a child that reads stdin.
+   */
+  constructor(
+    private readonly answer: (file: string, args: readonly string[]) => FakeAnswer | Promise<FakeAnswer>,
+    private readonly onStream?: (stream: FakeStream) => void,
+  ) {}
 
   async run(file: string, args: readonly string[], options: RunOptions): Promise<CommandResult> {
     this.spawnCount += 1;
@@ -51,13 +63,22 @@ export class FakeRunner implements CommandRunner {
     const stream: FakeStream = {
       file,
       args,
+      written: [],
+      onWrite: null,
       stopped: false,
       emit: (line) => handlers.onLine(line),
+      emitError: (line) => handlers.onErrorLine?.(line),
       exit: (exitCode = 0) => finish(exitCode, undefined),
     };
     this.streams.push(stream);
+    this.onStream?.(stream);
     return {
       pid: 4242,
+      write: (text) => {
+        if (stream.stopped) return;
+        stream.written.push(text);
+        stream.onWrite?.(text);
+      },
       stop: () => {
         stream.stopped = true;
         finish(undefined, 'SIGTERM');

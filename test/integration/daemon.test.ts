@@ -141,7 +141,8 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
     return stateAfter(stateFile, now + count);
   }
 
-  it('reads the fixture figures through a long-lived vm_stat and one sysctl per sample', async () => {
+  it('reads the fixture figures through a long-lived vm_stat and an xargs pump running one sysctl per sample', async () => {
+    await writeFile(path.join(bin.dir, 'sysctl.calls'), '');
     const daemon = start(['run', '--platform', 'darwin', '--config', config], sandbox.env);
     const state = await stateAfter(stateFile, 5);
     expect(state.memory).toMatchObject({
@@ -153,6 +154,9 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
     });
     const vmStatCalls = (await readFile(path.join(bin.dir, 'vm_stat.calls'), 'utf8')).trim().split('\n');
     expect(vmStatCalls).toEqual(['0.2']); // one streaming child, no one-shot fallback
+    const sysctlCalls = (await readFile(path.join(bin.dir, 'sysctl.calls'), 'utf8')).trim().split('\n');
+    expect(sysctlCalls.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(sysctlCalls)).toEqual(new Set(['hw.memsize vm.swapusage kern.memorystatus_vm_pressure_level kern.memorystatus_level hw.memsize']));
     daemon.kill('SIGTERM');
     expect((await daemon).exitCode).toBe(0);
   });
@@ -162,7 +166,7 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
     await stateAfter(stateFile, 2);
     const expectations: Array<['hang' | 'fail' | 'garbage', RegExp]> = [
       ['hang', /timed out after \d+ ms/],
-      ['fail', /exited 1: fake sysctl: failing on purpose/],
+      ['fail', /: fake sysctl: failing on purpose$/],
       ['garbage', /no "name: value" lines/],
     ];
     for (const [mode, message] of expectations) {

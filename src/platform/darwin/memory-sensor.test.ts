@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureLogger } from '../../../test/helpers/capture-logger.js';
-import { FakeRunner, type FakeAnswer } from '../../../test/helpers/fake-runner.js';
+import { FakeRunner, type FakeAnswer, type FakeStream } from '../../../test/helpers/fake-runner.js';
 import { readFixture } from '../../../test/helpers/fixtures.js';
 import { SimClock } from '../../../test/helpers/sim-clock.js';
 import { DarwinMemorySensor } from './memory-sensor.js';
@@ -62,85 +62,200 @@ describe('DarwinMemorySensor, oneshot mode', () => {
   });
 });
 
+/** Answers a pump write like `xargs -L 1 sysctl` would: each asked name's line from the captures. */
+function sysctlViaXargs(stream: FakeStream): void {
+  if (stream.file !== 'xargs') return;
+  stream.onWrite = (text) => {
+    for (const name of text.trim().split(' ')) {
+      const line = SYSCTL_OUT.split('\n').find((l) => l.startsWith(`${name}: `));
+      if (line) stream.emit(line);
+      else stream.emitError(`sysctl: unknown oid '${name}'`);
+    }
+  };
+}
+
+function emitStreamStart(stream: FakeStream | undefined): void {
+  STREAM.slice(0, 3).forEach((line) => stream!.emit(line));
+}
+
 describe('DarwinMemorySensor, stream mode', () => {
-  function streamSensor(runner: FakeRunner, clock: SimClock) {
+  function streamSensor(runner: FakeRunner, clock: SimClock, commandTimeoutMs = 2000) {
     const logger = captureLogger();
-    sensor = new DarwinMemorySensor({ runner, clock, mode: 'stream', intervalMs: 1000, commandTimeoutMs: 2000, logger });
+    sensor = new DarwinMemorySensor({ runner, clock, mode: 'stream', intervalMs: 1000, commandTimeoutMs, logger });
     return { sensor, logger };
   }
+  const vmStatStream = (runner: FakeRunner) => runner.streams.find((s) => s.file === 'vm_stat');
 
-  it('keeps one `vm_stat 1` child and spends one sysctl per sample', async () => {
-    const runner = new FakeRunner(answers());
+  it('keeps a `vm_stat 1` child and an `xargs -L 1 sysctl` pump, and forks nothing per sample', async () => {
+    const runner = new FakeRunner(answers(), sysctlViaXargs);
     const clock = new SimClock();
     const { sensor } = streamSensor(runner, clock);
     const samples = 50;
     for (let i = 0; i < samples; i++) {
       const pending = sensor.sample();
-      // The child prints a row every interval (first row at once); replay the captured Intel rows.
-      if (i === 0) {
-        runner.streams[0]!.emit(STREAM[0]!);
-        runner.streams[0]!.emit(STREAM[1]!);
-      }
-      runner.streams[0]!.emit(STREAM[2]!);
+      // The child prints a row every interval (the first at once); replay the captured Intel rows.
+      if (i === 0) emitStreamStart(vmStatStream(runner));
+      else vmStatStream(runner)!.emit(STREAM[2]!);
       const snapshot = await pending;
-      expect(snapshot.freeBytes).toBe(262768 * 4096);
+      expect(snapshot).toMatchObject({ freeBytes: 262768 * 4096, totalBytes: 25769803776, pressure: 'warn' });
+      expect(snapshot.errors).toBeUndefined();
       clock.advance(1000);
     }
-    expect(runner.streams.map((s) => [s.file, ...s.args])).toEqual([['vm_stat', '1']]);
-    expect(runner.calls.map((call) => call.file)).toEqual(Array(samples).fill('sysctl'));
-    expect(runner.spawnCount / samples).toBeCloseTo(1 + 1 / samples);
+    expect(runner.streams.map((s) => [s.file, ...s.args])).toEqual([
+      ['xargs', '-L', '1', 'sysctl'],
+      ['vm_stat', '1'],
+    ]);
+    expect(runner.calls).toEqual([]);
+    const pump = runner.streams[0]!;
+    expect(pump.written).toHaveLength(samples);
+    expect(new Set(pump.written)).toEqual(new Set([`${SYSCTL_ARGV.join(' ')} hw.memsize\n`]));
+    expect(runner.spawnCount).toBe(2);
   });
 
   it('passes fractional intervals through, as vm_stat reads its interval with strtod', async () => {
-    const runner = new FakeRunner(answers());
+    const runner = new FakeRunner(answers(), sysctlViaXargs);
     sensor = new DarwinMemorySensor({ runner, clock: new SimClock(), mode: 'stream', intervalMs: 250, commandTimeoutMs: 2000 });
     const pending = sensor.sample();
-    STREAM.slice(0, 3).forEach((line) => runner.streams[0]!.emit(line));
+    emitStreamStart(vmStatStream(runner));
     await pending;
-    expect(runner.streams[0]!.args).toEqual(['0.25']);
+    expect(vmStatStream(runner)!.args).toEqual(['0.25']);
+  });
+
+  it('keeps what sysctl printed and reports its complaint when one name is unknown', async () => {
+    const runner = new FakeRunner(answers(), (stream) => {
+      if (stream.file !== 'xargs') return;
+      stream.onWrite = () => {
+        stream.emit('hw.memsize: 25769803776');
+        stream.emitError("sysctl: unknown oid 'vm.swapusage'");
+        stream.emit('kern.memorystatus_vm_pressure_level: 4');
+        stream.emit('kern.memorystatus_level: 12');
+        stream.emit('hw.memsize: 25769803776');
+      };
+    });
+    const { sensor } = streamSensor(runner, new SimClock());
+    const pending = sensor.sample();
+    emitStreamStart(vmStatStream(runner));
+    const snapshot = await pending;
+    expect(snapshot).toMatchObject({ pressure: 'critical', totalBytes: 25769803776, swapUsedBytes: null });
+    expect(snapshot.errors).toEqual([
+      `sysctl ${SYSCTL_ARGV.join(' ')} (via xargs): sysctl: unknown oid 'vm.swapusage'`,
+      'sysctl: vm.swapusage is missing from the output',
+    ]);
+  });
+
+  it('times out a silent pump, uses one-shot sysctl while it backs off, then restarts it', async () => {
+    let silent = true;
+    const runner = new FakeRunner(answers(), (stream) => {
+      if (stream.file !== 'xargs') return;
+      const answer = sysctlViaXargs;
+      answer(stream);
+      const reply = stream.onWrite!;
+      stream.onWrite = (text) => {
+        if (!silent) reply(text);
+      };
+    });
+    const clock = new SimClock();
+    const { sensor, logger } = streamSensor(runner, clock, 50);
+    const first = sensor.sample();
+    emitStreamStart(vmStatStream(runner));
+    const timedOut = await first;
+    expect(timedOut.pressure).toBe('unknown');
+    expect(timedOut.errors).toEqual([`sysctl ${SYSCTL_ARGV.join(' ')} (via xargs): timed out after 50 ms`]);
+    expect(runner.streams[0]!.stopped).toBe(true);
+    expect(logger.entries.some((e) => e.message === 'sysctl pump failed; one-shot sysctl until it restarts')).toBe(true);
+
+    clock.advance(500); // within the 1 s backoff: one-shot
+    vmStatStream(runner)!.emit(STREAM[2]!);
+    const backingOff = await sensor.sample();
+    expect(backingOff.pressure).toBe('warn');
+    expect(runner.calls.map((c) => [c.file, ...c.args])).toEqual([['sysctl', ...SYSCTL_ARGV]]);
+
+    silent = false;
+    clock.advance(600); // past the backoff: a new pump
+    vmStatStream(runner)!.emit(STREAM[2]!);
+    const restarted = await sensor.sample();
+    expect(restarted.pressure).toBe('warn');
+    expect(runner.streams.filter((s) => s.file === 'xargs')).toHaveLength(2);
+    expect(runner.calls).toHaveLength(1);
+  });
+
+  it('gives up a pump that never answered three times and forks one sysctl per sample instead', async () => {
+    const runner = new FakeRunner(answers());
+    const clock = new SimClock();
+    const { sensor, logger } = streamSensor(runner, clock, 20);
+    for (let i = 0; i < 3; i++) {
+      const pending = sensor.sample();
+      if (i === 0) emitStreamStart(vmStatStream(runner));
+      await pending;
+      clock.advance(70_000); // past any backoff
+      vmStatStream(runner)!.emit(STREAM[2]!);
+    }
+    expect(logger.entries.some((e) => e.message === 'the xargs sysctl pump never answered: using one sysctl child per sample')).toBe(true);
+    const xargsBefore = runner.streams.filter((s) => s.file === 'xargs').length;
+    const snapshot = await sensor.sample();
+    expect(snapshot.pressure).toBe('warn');
+    expect(runner.calls.at(-1)?.file).toBe('sysctl');
+    expect(runner.streams.filter((s) => s.file === 'xargs')).toHaveLength(xargsBefore);
   });
 
   it('falls back to one-shot vm_stat when the stream dies, and restarts it after a backoff', async () => {
-    const runner = new FakeRunner(answers());
+    const runner = new FakeRunner(answers(), sysctlViaXargs);
     const clock = new SimClock();
     const { sensor, logger } = streamSensor(runner, clock);
     const first = sensor.sample();
-    STREAM.slice(0, 3).forEach((line) => runner.streams[0]!.emit(line));
+    emitStreamStart(vmStatStream(runner));
     await first;
     clock.advance(3000); // the last row is now stale
-    runner.streams[0]!.exit(1);
+    vmStatStream(runner)!.exit(1);
     await new Promise((resolve) => setImmediate(resolve));
     const fallback = await sensor.sample();
     expect(fallback.freeBytes).toBe(24141 * 16384); // from the one-shot capture, not the stream
-    expect(runner.calls.map((call) => call.file)).toEqual(['sysctl', 'sysctl', 'vm_stat']);
-    expect(runner.streams).toHaveLength(1); // backoff: not restarted within 1 s of the exit
+    expect(runner.calls.map((call) => call.file)).toEqual(['vm_stat']);
+    expect(runner.streams.filter((s) => s.file === 'vm_stat')).toHaveLength(1); // backoff: not restarted yet
     expect(logger.entries.some((entry) => entry.level === 'warn' && /vm_stat stream ended/.test(entry.message))).toBe(true);
     clock.advance(1000);
     const restarted = sensor.sample();
-    expect(runner.streams).toHaveLength(2);
-    STREAM.slice(0, 3).forEach((line) => runner.streams[1]!.emit(line));
+    const streams = runner.streams.filter((s) => s.file === 'vm_stat');
+    expect(streams).toHaveLength(2);
+    emitStreamStart(streams[1]);
     expect((await restarted).freeBytes).toBe(262768 * 4096);
   });
 
   it('stops a stream that has printed nothing for five intervals', async () => {
-    const runner = new FakeRunner(answers());
+    const runner = new FakeRunner(answers(), sysctlViaXargs);
     const clock = new SimClock();
     const { sensor } = streamSensor(runner, clock);
     const first = sensor.sample();
-    STREAM.slice(0, 3).forEach((line) => runner.streams[0]!.emit(line));
+    emitStreamStart(vmStatStream(runner));
     await first;
     clock.advance(6000);
     await sensor.sample();
-    expect(runner.streams[0]!.stopped).toBe(true);
+    expect(vmStatStream(runner)!.stopped).toBe(true);
   });
 
-  it('close() stops the child', async () => {
-    const runner = new FakeRunner(answers());
+  it('close() stops both children', async () => {
+    const runner = new FakeRunner(answers(), sysctlViaXargs);
     const { sensor } = streamSensor(runner, new SimClock());
     const first = sensor.sample();
-    STREAM.slice(0, 3).forEach((line) => runner.streams[0]!.emit(line));
+    emitStreamStart(vmStatStream(runner));
     await first;
     await sensor.close();
-    expect(runner.streams[0]!.stopped).toBe(true);
+    expect(runner.streams.map((s) => s.stopped)).toEqual([true, true]);
+  });
+});
+
+describe('DarwinMemorySensor, stream mode, when sysctl fails behind the pump', () => {
+  it('ends the frame with the complaint when sysctl prints only to stderr', async () => {
+    const runner = new FakeRunner(answers(), (stream) => {
+      if (stream.file === 'xargs') stream.onWrite = () => stream.emitError('sysctl: permission denied');
+    });
+    sensor = new DarwinMemorySensor({ runner, clock: new SimClock(), mode: 'stream', intervalMs: 1000, commandTimeoutMs: 5000 });
+    const pending = sensor.sample();
+    emitStreamStart(runner.streams.find((s) => s.file === 'vm_stat'));
+    const snapshot = await pending;
+    expect(snapshot.pressure).toBe('unknown');
+    expect(snapshot.errors).toEqual([`sysctl ${SYSCTL_ARGV.join(' ')} (via xargs): sysctl: permission denied`]);
+    // The pump itself is healthy: it is still running.
+    expect(runner.streams.find((s) => s.file === 'xargs')!.stopped).toBe(false);
   });
 });

@@ -1,8 +1,10 @@
 /**
- * The darwin memory sensor. In `stream` mode (the daemon) it keeps one long-lived
- * `vm_stat <interval>` child and spends one batched `sysctl` call per sample, so a sample costs
- * one child process; in `oneshot` mode (a CLI `status` with no daemon) it runs `vm_stat` and
- * `sysctl` once each. docs/memory.md gives the measurement behind the choice.
+ * The darwin memory sensor. In `stream` mode (the daemon) it keeps two long-lived children: a
+ * `vm_stat <interval>` that prints the page gauges every interval, and an `xargs -L 1 sysctl`
+ * pump that runs one batched sysctl per sample, so the daemon itself forks nothing per sample.
+ * When either child is down it falls back to a one-shot `vm_stat` or `sysctl` for that sample.
+ * In `oneshot` mode (`headroom status` with no daemon) it runs `vm_stat` and `sysctl` once each.
+ * docs/memory.md gives the measurements behind the choice.
  */
 import type { MemorySensor, MemorySnapshot } from '../../core/memory.js';
 import type { Clock } from '../../ports/clock.js';
@@ -10,6 +12,7 @@ import { commandFailure, type CommandRunner, type LineStream } from '../../ports
 import { silentLogger, type Logger } from '../../ports/logger.js';
 import { MEMORY_SYSCTL_NAMES, darwinSnapshot } from './memory-figures.js';
 import { parseSysctlPairs } from './sysctl.js';
+import { SysctlPump, type PumpRead } from './sysctl-pump.js';
 import { parseVmStat, VmStatStreamParser, type VmStatPages } from './vm-stat.js';
 
 /** What the darwin sensor needs. */
@@ -32,6 +35,8 @@ interface Row {
 const FIRST_ROW_WAIT_MS = 1000;
 /** Longest pause between restarts of a vm_stat child that keeps dying. */
 const MAX_RESTART_BACKOFF_MS = 60_000;
+/** A pump that failed this many times without ever answering is given up for the run. */
+const PUMP_GIVE_UP_FAILURES = 3;
 
 /** Memory sensor for macOS built on vm_stat and sysctl. */
 export class DarwinMemorySensor implements MemorySensor {
@@ -43,33 +48,33 @@ export class DarwinMemorySensor implements MemorySensor {
   private nextRestartAt = 0;
   private waiters: Array<() => void> = [];
   private closed = false;
+  private pump: SysctlPump | null;
+  private pumpEverAnswered = false;
   private readonly log: Logger;
 
   constructor(private readonly options: DarwinMemorySensorOptions) {
     this.log = (options.logger ?? silentLogger).child({ component: 'sensor.memory' });
+    this.pump =
+      options.mode === 'stream' ? new SysctlPump(options.runner, options.clock, MEMORY_SYSCTL_NAMES, options.commandTimeoutMs) : null;
   }
 
   async sample(signal?: AbortSignal): Promise<MemorySnapshot> {
-    const { runner, commandTimeoutMs, clock } = this.options;
-    const sysctlRun = runner.run('sysctl', [...MEMORY_SYSCTL_NAMES], { timeoutMs: commandTimeoutMs, signal });
-    const pagesRead = this.readPages(signal);
-    const [sysctlResult, pagesResult] = await Promise.all([sysctlRun, pagesRead]);
-
+    const [sysctlRead, pagesResult] = await Promise.all([this.readSysctl(signal), this.readPages(signal)]);
     const errors: string[] = [];
-    let pairs: Map<string, string> | null = parseSysctlPairs(sysctlResult.stdout);
-    const failure = commandFailure(sysctlResult);
+    let pairs: Map<string, string> | null = parseSysctlPairs(sysctlRead.stdout);
     // sysctl exits non-zero when one name is unknown yet still prints the others: keep what it printed.
-    if (failure !== null) errors.push(failure);
+    if (sysctlRead.failure !== null) errors.push(sysctlRead.failure);
     if (pairs.size === 0) {
-      if (failure === null) errors.push(`sysctl: no "name: value" lines in its output: ${JSON.stringify(sysctlResult.stdout.slice(0, 120))}`);
+      if (sysctlRead.failure === null) errors.push(`sysctl: no "name: value" lines in its output: ${JSON.stringify(sysctlRead.stdout.slice(0, 120))}`);
       pairs = null;
     }
     if (pagesResult.error !== null) errors.push(pagesResult.error);
-    return darwinSnapshot(clock.now(), pagesResult.pages, pairs, errors);
+    return darwinSnapshot(this.options.clock.now(), pagesResult.pages, pairs, errors);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.pump?.close();
     const stream = this.stream;
     this.stream = null;
     if (stream) {
@@ -77,6 +82,25 @@ export class DarwinMemorySensor implements MemorySensor {
       await stream.exited;
     }
     this.wakeWaiters();
+  }
+
+  /** One batched sysctl: through the pump when it is up, else as a one-shot child. */
+  private async readSysctl(signal?: AbortSignal): Promise<PumpRead> {
+    const pump = this.pump;
+    if (pump && !this.closed && !pump.coolingDown) {
+      const read = await pump.read(signal);
+      if (read.answered) this.pumpEverAnswered = true;
+      else if (!this.pumpEverAnswered && pump.consecutiveFailures >= PUMP_GIVE_UP_FAILURES) {
+        this.log.warn({ reason: read.failure }, 'the xargs sysctl pump never answered: using one sysctl child per sample');
+        this.pump = null;
+        void pump.close();
+      } else {
+        this.log.warn({ reason: read.failure }, 'sysctl pump failed; one-shot sysctl until it restarts');
+      }
+      return read;
+    }
+    const result = await this.options.runner.run('sysctl', [...MEMORY_SYSCTL_NAMES], { timeoutMs: this.options.commandTimeoutMs, signal });
+    return { stdout: result.stdout, failure: commandFailure(result), answered: result.spawnError === undefined && !result.timedOut };
   }
 
   private async readPages(signal?: AbortSignal): Promise<{ pages: VmStatPages | null; error: string | null }> {

@@ -2,24 +2,24 @@ import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { fixturePath } from '../../test/helpers/fixtures.js';
 import { commandFailure } from '../ports/command-runner.js';
-import { baseChildEnv, ExecaRunner } from './execa-runner.js';
+import { baseChildEnv, ChildProcessRunner } from './child-process-runner.js';
 
 const BIN = fixturePath('bin');
 const env = { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ''}`, HEADROOM_TEST_SECRET: 's3cret' };
 
-describe('ExecaRunner', () => {
+describe('ChildProcessRunner', () => {
   it('resolves the executable from PATH and passes the argv exactly, with no shell', async () => {
-    const runner = new ExecaRunner(env);
+    const runner = new ChildProcessRunner(env);
     const args = ['a b', '$HOME', '*', "it's", ''];
     const result = await runner.run('print-args', args, { timeoutMs: 5000 });
     expect(result.exitCode).toBe(0);
-    expect(result.stdout.split('\n')).toEqual(args);
+    expect(result.stdout).toBe(args.map((arg) => `${arg}\n`).join(''));
     expect(commandFailure(result)).toBeNull();
     expect(runner.spawnCount).toBe(1);
   });
 
   it('gives the child only PATH, HOME and the C locale, plus what the call adds', async () => {
-    const result = await new ExecaRunner(env).run('print-env', [], { timeoutMs: 5000, env: { OLLAMA_HOST: '127.0.0.1:11434' } });
+    const result = await new ChildProcessRunner(env).run('print-env', [], { timeoutMs: 5000, env: { OLLAMA_HOST: '127.0.0.1:11434' } });
     const names = result.stdout.split('\n').filter(Boolean).map((line) => line.split('=')[0]).filter((name) => name !== 'PWD' && name !== 'SHLVL' && name !== '_');
     expect(names.sort()).toEqual(['HOME', 'LANG', 'LC_ALL', 'OLLAMA_HOST', 'PATH']);
     expect(result.stdout).not.toContain('s3cret');
@@ -35,19 +35,19 @@ describe('ExecaRunner', () => {
   });
 
   it('reports a non-zero exit with the first stderr line', async () => {
-    const result = await new ExecaRunner(env).run('fail', ['x'], { timeoutMs: 5000 });
+    const result = await new ChildProcessRunner(env).run('fail', ['x'], { timeoutMs: 5000 });
     expect(result.exitCode).toBe(3);
     expect(commandFailure(result)).toBe('fail x: exited 3: first line of the failure');
   });
 
   it('reports a missing executable without throwing', async () => {
-    const result = await new ExecaRunner(env).run('headroom-no-such-binary', [], { timeoutMs: 5000 });
+    const result = await new ChildProcessRunner(env).run('headroom-no-such-binary', [], { timeoutMs: 5000 });
     expect(result.spawnError).toBe('not found on PATH');
     expect(commandFailure(result)).toBe('headroom-no-such-binary: not found on PATH');
   });
 
   it('kills the whole process group on timeout, even a child that ignores SIGTERM', async () => {
-    const result = await new ExecaRunner(env).run('hang-with-grandchild', [], { timeoutMs: 200 });
+    const result = await new ChildProcessRunner(env).run('hang-with-grandchild', [], { timeoutMs: 200 });
     expect(result.timedOut).toBe(true);
     expect(result.signal).toBe('SIGKILL');
     expect(commandFailure(result)).toMatch(/^hang-with-grandchild: timed out after \d+ ms$/);
@@ -57,7 +57,7 @@ describe('ExecaRunner', () => {
 
   it('stops a command when the caller aborts', async () => {
     const controller = new AbortController();
-    const pending = new ExecaRunner(env).run('hang-with-grandchild', [], { timeoutMs: 60_000, signal: controller.signal });
+    const pending = new ChildProcessRunner(env).run('hang-with-grandchild', [], { timeoutMs: 60_000, signal: controller.signal });
     setTimeout(() => controller.abort(), 100);
     const result = await pending;
     expect(result.canceled).toBe(true);
@@ -66,7 +66,7 @@ describe('ExecaRunner', () => {
 
   it('streams stdout line by line and reports the exit', async () => {
     const lines: string[] = [];
-    const runner = new ExecaRunner(env);
+    const runner = new ChildProcessRunner(env);
     const stream = runner.streamLines('lines-then-exit', [], { onLine: (line) => lines.push(line) });
     expect(stream.pid).toBeGreaterThan(0);
     const exit = await stream.exited;
@@ -75,7 +75,7 @@ describe('ExecaRunner', () => {
   });
 
   it('stop() ends a stream', async () => {
-    const stream = new ExecaRunner(env).streamLines('sleep', ['600'], { onLine: () => undefined });
+    const stream = new ChildProcessRunner(env).streamLines('sleep', ['600'], { onLine: () => undefined });
     stream.stop();
     stream.stop();
     const exit = await stream.exited;
@@ -84,7 +84,7 @@ describe('ExecaRunner', () => {
   });
 
   it('uses the HOME of the parent environment it was given', async () => {
-    const result = await new ExecaRunner({ PATH: env.PATH, HOME: os.tmpdir() }).run('print-env', [], { timeoutMs: 5000 });
+    const result = await new ChildProcessRunner({ PATH: env.PATH, HOME: os.tmpdir() }).run('print-env', [], { timeoutMs: 5000 });
     expect(result.stdout).toContain(`HOME=${os.tmpdir()}`);
   });
 });

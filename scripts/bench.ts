@@ -1,0 +1,172 @@
+/**
+ * `npm run bench`: what one memory sample costs, measured on the real daemon process.
+ *
+ * For each backend it starts `headroom run` (built, from dist/) at intervalMs 100, lets it warm
+ * up for WARMUP samples, then reads its CPU time from /proc/<pid>/stat across MEASURED samples,
+ * and its RSS at the end. The darwin backend runs against the fake `sysctl` and `vm_stat` of the
+ * integration tests, so its child CPU is that of sh/awk fakes, not of the real tools; the
+ * daemon's own CPU (spawning, parsing, writing state) is what carries over to a Mac.
+ * Child processes per sample are counted from the fakes' call logs.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
+import { makeFakeProc } from '../test/helpers/fake-proc.js';
+import { fixturePath, readFixture } from '../test/helpers/fixtures.js';
+import { deriveVmStatStream } from '../test/helpers/vm-stat-stream.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+const WARMUP = 20;
+const MEASURED = 1000;
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+interface ProcTimes {
+  ownMs: number;
+  childrenMs: number;
+}
+
+async function procTimes(pid: number): Promise<ProcTimes> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the ")" that closes the command name: state is field 3; utime 14, stime 15, cutime 16, cstime 17.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = (index: number) => Number(fields[index - 3]);
+  return {
+    ownMs: ((ticks(14) + ticks(15)) * 1000) / CLOCK_TICKS,
+    childrenMs: ((ticks(16) + ticks(17)) * 1000) / CLOCK_TICKS,
+  };
+}
+
+/** CPU of the daemon's children: those it waited for, plus its live children and what they waited for. */
+async function childrenCpuMs(pid: number): Promise<number> {
+  let total = (await procTimes(pid)).childrenMs;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) !== pid) continue; // field 4, ppid
+    const times = await procTimes(Number(entry)).catch(() => ({ ownMs: 0, childrenMs: 0 }));
+    total += times.ownMs + times.childrenMs;
+  }
+  return total;
+}
+
+async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+async function samplesIn(stateFile: string): Promise<number> {
+  try {
+    return (JSON.parse(await readFile(stateFile, 'utf8')) as { samples: number }).samples;
+  } catch {
+    return 0;
+  }
+}
+
+async function waitForSamples(stateFile: string, count: number): Promise<number> {
+  for (;;) {
+    const samples = await samplesIn(stateFile);
+    if (samples >= count) return samples;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function countLines(file: string): Promise<number> {
+  try {
+    return (await readFile(file, 'utf8')).split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+interface Result {
+  backend: string;
+  cpuMsPer1000: number;
+  childCpuMsPer1000: number;
+  rssMiB: number;
+  childrenPerSample: number;
+  /** `vm_stat N` streams and xargs sysctl pumps started over the whole run (one each, unless restarted). */
+  longLivedChildren: number;
+}
+
+async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'hr-bench-'));
+  const streamFile = path.join(home, 'vm_stat-stream-derived.txt');
+  await writeFile(streamFile, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
+  // The fakes sit first on PATH for both backends: the linux backend must call neither.
+  const bin = await makeFakeDarwinBin({
+    sysctlFiles: [fixturePath('darwin', 'sysctl-hw-m4-24g.txt'), fixturePath('darwin', 'sysctl-pressure-warn-m4-24g.txt')],
+    vmStatFile: fixturePath('darwin', 'vm_stat-m4-16g-macos26.5.1.txt'),
+    vmStatStreamFile: streamFile,
+  });
+  // Count the xargs pumps the daemon starts: a wrapper that logs, then runs the real xargs.
+  const realXargs = execFileSync('sh', ['-c', 'command -v xargs'], { encoding: 'utf8' }).trim();
+  await writeFile(path.join(bin.dir, 'xargs'), `#!/bin/sh\necho "$*" >> "$(dirname "$0")/xargs.calls"\nexec ${realXargs} "$@"\n`, { mode: 0o755 });
+  const proc = await makeFakeProc();
+  const config = path.join(home, 'config.yaml');
+  await writeFile(config, `daemon:\n  intervalMs: 100\nlinux:\n  procRoot: ${proc.root}\n`);
+  const stateFile =
+    backend === 'darwin'
+      ? path.join(home, 'Library', 'Application Support', 'headroom', 'state.json')
+      : path.join(home, '.local', 'state', 'headroom', 'state.json');
+  const child = spawn(process.execPath, [CLI, 'run', '--platform', backend, '--config', config], {
+    env: { HOME: home, PATH: `${bin.dir}:${process.env.PATH ?? ''}` },
+    stdio: 'ignore',
+  });
+  try {
+    const pid = child.pid!;
+    const startSamples = await waitForSamples(stateFile, WARMUP);
+    const startTimes = await procTimes(pid);
+    const startChildrenMs = await childrenCpuMs(pid);
+    const startCalls = (await countLines(path.join(bin.dir, 'sysctl.calls'))) + (await countLines(path.join(bin.dir, 'vm_stat.calls')));
+    const endSamples = await waitForSamples(stateFile, startSamples + MEASURED);
+    const endTimes = await procTimes(pid);
+    const endChildrenMs = await childrenCpuMs(pid);
+    const rss = await rssBytes(pid);
+    const endCalls = (await countLines(path.join(bin.dir, 'sysctl.calls'))) + (await countLines(path.join(bin.dir, 'vm_stat.calls')));
+    const samples = endSamples - startSamples;
+    const vmStatStreams = (await readFile(path.join(bin.dir, 'vm_stat.calls'), 'utf8').catch(() => ''))
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    const pumps = await countLines(path.join(bin.dir, 'xargs.calls'));
+    return {
+      backend,
+      cpuMsPer1000: ((endTimes.ownMs - startTimes.ownMs) * 1000) / samples,
+      childCpuMsPer1000: ((endChildrenMs - startChildrenMs) * 1000) / samples,
+      rssMiB: rss / 1024 / 1024,
+      childrenPerSample: (endCalls - startCalls) / samples,
+      longLivedChildren: vmStatStreams.length + pumps,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await bin.cleanup();
+    await proc.cleanup();
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+process.stderr.write(`measuring linux and darwin side by side: ${WARMUP} warm-up + ${MEASURED} samples each at intervalMs 100 (about 2 min)…\n`);
+const results = await Promise.all([measure('linux'), measure('darwin')]);
+console.log(`\nheadroom sampling cost (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores)\n`);
+console.log('backend  daemon CPU / 1000 samples  = % of one core at 1 s  children CPU / 1000  RSS after  children / sample  long-lived');
+for (const r of results) {
+  console.log(
+    [
+      r.backend.padEnd(8),
+      `${r.cpuMsPer1000.toFixed(0)} ms`.padStart(25),
+      `${(r.cpuMsPer1000 / 1000 / 10).toFixed(3)}%`.padStart(23),
+      `${r.childCpuMsPer1000.toFixed(0)} ms`.padStart(20),
+      `${r.rssMiB.toFixed(1)} MiB`.padStart(10),
+      r.childrenPerSample.toFixed(3).padStart(17),
+      String(r.longLivedChildren).padStart(11),
+    ].join(' '),
+  );
+}
+console.log('\n% of one core at 1 s = CPU per sample / 1000 ms. darwin children are sh/awk fakes, not sysctl itself.');
+console.log('"children / sample": sysctl runs in the measured window (the darwin ones are started by the xargs pump,');
+console.log('not by the daemon); "long-lived": vm_stat streams and xargs pumps started over the whole run.');
