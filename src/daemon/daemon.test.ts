@@ -50,7 +50,6 @@ function makeDaemon(script: Array<Pressure | Error>) {
     pid: 42,
     saveState: (_file, state) => {
       saved.push(structuredClone(state));
-      return Promise.resolve();
     },
   });
   return { clock, logger, saved, daemon };
@@ -124,7 +123,9 @@ describe('Daemon', () => {
       intervalMs: 1000,
       stateFile: '/nope/state.json',
       pid: 1,
-      saveState: () => Promise.reject(new Error('EROFS')),
+      saveState: () => {
+        throw new Error('EROFS');
+      },
     });
     await daemon.tick();
     await daemon.tick();

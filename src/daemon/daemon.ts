@@ -19,7 +19,7 @@ export interface DaemonDeps {
   stateFile: string;
   pid: number;
   /** Writes the state; defaults to the atomic file writer. */
-  saveState?: (file: string, state: DaemonState) => Promise<void>;
+  saveState?: (file: string, state: DaemonState) => void;
 }
 
 /** The sampling daemon. */
@@ -28,7 +28,7 @@ export class Daemon {
   private lastPressure: MemorySnapshot['pressure'] | null = null;
   private lastErrorKey = '';
   private readonly log: Logger;
-  private readonly saveState: (file: string, state: DaemonState) => Promise<void>;
+  private readonly saveState: (file: string, state: DaemonState) => void;
 
   constructor(private readonly deps: DaemonDeps) {
     this.log = deps.logger.child({ component: 'daemon' });
@@ -59,7 +59,7 @@ export class Daemon {
       await clock.sleep(Math.max(0, startedAt + intervalMs - clock.now()), signal);
     }
     this.state = { ...this.state, stoppedAt: clock.now() };
-    await this.persist();
+    this.persist();
   }
 
   /** One sample, its log lines and the state write. */
@@ -72,7 +72,7 @@ export class Daemon {
     }
     this.report(snapshot);
     this.state = { ...this.state, lastSampleAt: snapshot.at, samples: this.state.samples + 1, memory: snapshot };
-    await this.persist();
+    this.persist();
     return snapshot;
   }
 
@@ -92,9 +92,9 @@ export class Daemon {
     }
   }
 
-  private async persist(): Promise<void> {
+  private persist(): void {
     try {
-      await this.saveState(this.deps.stateFile, this.state);
+      this.saveState(this.deps.stateFile, this.state);
     } catch (error) {
       this.log.error({ err: error, file: this.deps.stateFile }, 'could not write the state file');
     }

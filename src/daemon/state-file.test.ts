@@ -18,8 +18,8 @@ afterEach(async () => {
 
 describe('state file', () => {
   it('round-trips, with mode 0600 and no temporary file left behind', async () => {
-    await writeState(file, state);
-    await writeState(file, { ...state, samples: 2 });
+    writeState(file, state);
+    writeState(file, { ...state, samples: 2 });
     expect(await readState(file)).toEqual({ ...state, samples: 2 });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(await readdir(dir)).toEqual(['state.json']);

@@ -36,15 +36,10 @@ const TMP_MARK = '.tmp-';
  * Writes `state` atomically (temp file + rename), mode 0600. Synchronous: the loop waits for the
  * write either way, and the sync calls cost a fraction of the promise ones per tick (docs/memory.md).
  */
-export function writeState(file: string, state: DaemonState): Promise<void> {
+export function writeState(file: string, state: DaemonState): void {
   const tmp = `${file}${TMP_MARK}${process.pid}`;
-  try {
-    writeFileSync(tmp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
-    renameSync(tmp, file);
-    return Promise.resolve();
-  } catch (error) {
-    return Promise.reject(error as Error);
-  }
+  writeFileSync(tmp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
 }
 
 /** Reads the state file; null when there is none. */

@@ -45,9 +45,9 @@ export interface LineStream {
 
 /** Callbacks for a line stream. */
 export interface LineStreamHandlers {
-  onLine(line: string): void;
+  onLine: (line: string) => void;
   /** Each stderr line, as it arrives; without it stderr is only kept for `exited`. */
-  onErrorLine?(line: string): void;
+  onErrorLine?: (line: string) => void;
 }
 
 /** The narrow runner every sensor and action uses; adapters/execa-runner.ts is the real one. */

@@ -1,5 +1,5 @@
 import { mkdtemp, mkdir, copyFile, rm, writeFile } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ async function stageProc(meminfo: string, psi: string | null): Promise<void> {
 }
 
 function sensor(): LinuxMemorySensor {
-  return new LinuxMemorySensor({ procRoot, readText: (file) => readFile(file, 'utf8'), clock, thresholds: THRESHOLDS });
+  return new LinuxMemorySensor({ procRoot, readText: (file) => readFileSync(file, 'utf8'), clock, thresholds: THRESHOLDS });
 }
 
 beforeEach(async () => {

@@ -9,8 +9,8 @@ import { meminfoBytes, parseMeminfo } from './meminfo.js';
 import { classifyLinuxPressure, type LinuxPressureThresholds } from './pressure.js';
 import { parsePsi, type Psi } from './psi.js';
 
-/** Reads a whole text file; rejects when it cannot. */
-export type ReadText = (path: string) => Promise<string>;
+/** Reads a whole text file; throws when it cannot. Synchronous: procfs never waits on a disk. */
+export type ReadText = (path: string) => string;
 
 /** What the linux sensor needs. */
 export interface LinuxMemorySensorOptions {
@@ -24,29 +24,31 @@ export interface LinuxMemorySensorOptions {
 export class LinuxMemorySensor implements MemorySensor {
   constructor(private readonly options: LinuxMemorySensorOptions) {}
 
-  async sample(): Promise<MemorySnapshot> {
+  sample(): Promise<MemorySnapshot> {
+    return Promise.resolve(this.sampleNow());
+  }
+
+  private sampleNow(): MemorySnapshot {
     const { procRoot, readText, clock, thresholds } = this.options;
     const meminfoPath = `${procRoot}/meminfo`;
     const psiPath = `${procRoot}/pressure/memory`;
-    const [meminfo, psiText] = await Promise.allSettled([readText(meminfoPath), readText(psiPath)]);
     const at = clock.now();
-    if (meminfo.status === 'rejected') {
-      return unknownSnapshot(at, `${meminfoPath}: ${errorMessage(meminfo.reason)}`);
+    let meminfo: string;
+    try {
+      meminfo = readText(meminfoPath);
+    } catch (error) {
+      return unknownSnapshot(at, `${meminfoPath}: ${errorMessage(error)}`);
     }
     const errors: string[] = [];
     let psi: Psi | null = null;
-    if (psiText.status === 'fulfilled') {
-      try {
-        psi = parsePsi(psiText.value);
-      } catch (error) {
-        errors.push(`${psiPath}: ${errorMessage(error)}`);
-      }
-    } else if ((psiText.reason as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') {
+    try {
+      psi = parsePsi(readText(psiPath));
+    } catch (error) {
       // A kernel without PSI has no such file: that is not an error, MemAvailable alone decides.
-      errors.push(`${psiPath}: ${errorMessage(psiText.reason)}`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') errors.push(`${psiPath}: ${errorMessage(error)}`);
     }
     try {
-      const values = parseMeminfo(meminfo.value);
+      const values = parseMeminfo(meminfo);
       const totalBytes = meminfoBytes(values, 'MemTotal');
       const availableBytes = meminfoBytes(values, 'MemAvailable');
       const swapTotalBytes = meminfoBytes(values, 'SwapTotal');
@@ -70,8 +72,9 @@ export class LinuxMemorySensor implements MemorySensor {
     }
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     // Nothing long-lived to stop: every sample reads the files afresh.
+    return Promise.resolve();
   }
 }
 
