@@ -181,17 +181,11 @@ export class DarwinMemorySensor implements MemorySensor {
     }
   }
 
-  private waitForRow(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener('abort', done, { once: true });
-      this.waiters.push(done);
-    });
+  /** Sleeps on the clock until a row arrives, `timeoutMs` passes or `signal` aborts. */
+  private async waitForRow(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const rowArrived = new AbortController();
+    this.waiters.push(() => rowArrived.abort());
+    await this.options.clock.sleep(timeoutMs, signal ? AbortSignal.any([signal, rowArrived.signal]) : rowArrived.signal);
   }
 
   private wakeWaiters(): void {
