@@ -1,0 +1,122 @@
+/**
+ * headroom's Ollama client: plain HTTP with fetch, a timeout on every call, and zod checks on
+ * every answer. Not the official `ollama` package: it has no per-call timeout for non-streamed
+ * calls (only a custom fetch can add one), does not check answers (a garbled body becomes
+ * undefined fields), prints "Getting text from response" to the console on a non-JSON error
+ * body, and its types lack `context_length` (../shared/docs/ollama.md §6).
+ */
+import type { z } from 'zod';
+import { OllamaError, type LoadedModel, type ModelDetails, type OllamaApi } from '../ports/ollama.js';
+import { isVisionModel } from './model-kind.js';
+import { errorSchema, generateSchema, psSchema, showSchema, versionSchema } from './schemas.js';
+
+/** How to reach the server. */
+export interface OllamaClientOptions {
+  baseUrl: string;
+  /** Per call; the daemon uses `ollama.timeoutMs`. */
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+/** The HTTP client for one Ollama server. */
+export class OllamaHttpClient implements OllamaApi {
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: OllamaClientOptions) {
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /** The server's base URL, e.g. http://127.0.0.1:11434. */
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  async version(): Promise<string> {
+    return (await this.call('GET', '/api/version', undefined, versionSchema)).version;
+  }
+
+  async listLoaded(): Promise<LoadedModel[]> {
+    const body = await this.call('GET', '/api/ps', undefined, psSchema);
+    return (body.models ?? []).map((model) => {
+      const expiresAt = model.expires_at ? Date.parse(model.expires_at) : NaN;
+      return {
+        name: model.name,
+        sizeBytes: model.size,
+        vramBytes: model.size_vram ?? 0,
+        expiresAt: Number.isFinite(expiresAt) ? expiresAt : null,
+        contextLength: model.context_length ?? null,
+        digest: model.digest ?? '',
+        family: model.details?.family ?? null,
+        families: model.details?.families ?? [],
+      };
+    });
+  }
+
+  async show(model: string): Promise<ModelDetails> {
+    const body = await this.call('POST', '/api/show', { model }, showSchema);
+    return {
+      capabilities: body.capabilities ?? [],
+      kind: isVisionModel(body) ? 'vision' : 'text',
+      family: body.details?.family ?? null,
+      parameterSize: body.details?.parameter_size ?? null,
+    };
+  }
+
+  async unload(model: string): Promise<void> {
+    const body = await this.call('POST', '/api/generate', { model, prompt: '', keep_alive: 0, stream: false }, generateSchema);
+    if (body.done_reason !== 'unload') {
+      throw new OllamaError('bad-response', `POST /api/generate (unload ${model}): done_reason is ${JSON.stringify(body.done_reason)}, not "unload"`);
+    }
+  }
+
+  private async call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, body: unknown, schema: S): Promise<z.output<S>> {
+    const what = `${method} ${path}`;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetch(`${this.options.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw toTransportError(what, error, this.options);
+    }
+    if (!response.ok) {
+      const parsed = safeJson(text);
+      const detail = errorSchema.safeParse(parsed);
+      const message = detail.success ? detail.data.error : text.slice(0, 200);
+      throw new OllamaError('http', `${what}: HTTP ${response.status}: ${message}`, response.status);
+    }
+    const parsed = safeJson(text);
+    if (parsed === undefined) {
+      throw new OllamaError('bad-response', `${what}: the answer is not JSON: ${JSON.stringify(text.slice(0, 120))}`);
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue?.path.length ? issue.path.join('.') : 'body';
+      throw new OllamaError('bad-response', `${what}: unexpected answer at ${where}: ${issue?.message ?? 'invalid'}`);
+    }
+    return result.data;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function toTransportError(what: string, error: unknown, options: OllamaClientOptions): OllamaError {
+  const name = (error as Error | undefined)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new OllamaError('timeout', `${what}: no answer from ${options.baseUrl} within ${options.timeoutMs} ms`, undefined, { cause: error });
+  }
+  const code = ((error as { cause?: { code?: string } } | undefined)?.cause?.code ?? '') || (error as Error).message;
+  return new OllamaError('unreachable', `${what}: cannot reach ${options.baseUrl} (${code})`, undefined, { cause: error });
+}
