@@ -1,0 +1,62 @@
+/** The words of the guard's notifications. Pure. */
+import { formatBytes, formatDurationMs } from '../core/units.js';
+import { floorBytes, type Trigger } from './trigger.js';
+import type { Decision, GuardLevel, GuardModel, GuardRules, GuardSnapshot, Incident } from './types.js';
+
+/** A notification's title and body. */
+export interface Notice {
+  title: string;
+  message: string;
+}
+
+function list(names: readonly string[]): string {
+  return names.join(', ');
+}
+
+/** The one notice of an incident: what is wrong and what was (or would be) done. */
+export function incidentMessage(
+  level: GuardLevel,
+  snapshot: GuardSnapshot,
+  trigger: Trigger,
+  unload: Extract<Decision, { kind: 'unload' }> | null,
+  models: readonly GuardModel[],
+  rules: GuardRules,
+): Notice {
+  const { memory } = snapshot;
+  const situation = `${formatBytes(memory.availableBytes)} available of ${formatBytes(memory.totalBytes)} (floor ${formatBytes(floorBytes(memory.totalBytes, rules))}): ${trigger.reasons.join('; ')}.`;
+  let action: string;
+  if (unload) {
+    const sizes = unload.models.map((name) => {
+      const model = models.find((m) => m.name === name);
+      return model ? `${name} (${formatBytes(model.sizeBytes)})` : name;
+    });
+    action = `${rules.dryRun ? 'Would unload' : 'Unloading'} ${list(sizes)}.`;
+  } else if (snapshot.ollama.status !== 'ok') {
+    action = `Ollama is ${snapshot.ollama.status}: no model can be unloaded.`;
+  } else {
+    action = 'No Ollama model is loaded: the memory is held elsewhere.';
+  }
+  return { title: `headroom: memory pressure ${level}`, message: `${situation} ${action}` };
+}
+
+/** The notice when an incident ends. */
+export function recoveryMessage(incident: Incident, at: number, rules: GuardRules): Notice {
+  const unloaded = incident.unloaded.length > 0 ? ` ${rules.dryRun ? 'Would have unloaded' : 'Unloaded'}: ${list(incident.unloaded)}.` : '';
+  return {
+    title: 'headroom: memory recovered',
+    message: `Memory pressure is back to normal after ${formatDurationMs(at - incident.startedAt)} (peak: ${incident.peak}).${unloaded}`,
+  };
+}
+
+/** The notice for a model over its size limit. */
+export function oversizeMessage(model: GuardModel, limitBytes: number, totalBytes: number, rules: GuardRules): Notice {
+  const kind = model.kind === 'vision' ? 'vision' : 'text';
+  const fraction = kind === 'vision' ? rules.maxModelFraction.vision : rules.maxModelFraction.text;
+  return {
+    title: `headroom: ${model.name} is too large for this Mac`,
+    message:
+      `${rules.dryRun ? 'Would unload' : 'Unloaded'} ${model.name}: ${formatBytes(model.sizeBytes)} is over the ${formatBytes(limitBytes)} limit ` +
+      `for ${kind} models (${Math.round(fraction * 1000) / 10}% of ${formatBytes(totalBytes)}). ` +
+      `To keep it, add it to guard.allowLargeModels.`,
+  };
+}

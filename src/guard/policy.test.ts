@@ -1,0 +1,354 @@
+import { describe, expect, it } from 'vitest';
+import type { MemorySnapshot, Pressure } from '../core/memory.js';
+import { GiB } from '../core/units.js';
+import { evaluate, isAllowedLarge, lruOrder } from './policy.js';
+import { floorBytes } from './trigger.js';
+import { initialGuardState, type Decision, type GuardModel, type GuardRules, type GuardSnapshot, type GuardState, type OllamaReading } from './types.js';
+
+const RULES: GuardRules = {
+  floorMinBytes: 4 * GiB,
+  floorPercent: 10,
+  swapUsedPercent: 90,
+  sustainMs: 2000,
+  criticalSustainMs: 0,
+  cooldownMs: 10_000,
+  recoverMs: 15_000,
+  maxModelFraction: { text: 0.625, vision: 0.7 },
+  allowLargeModels: [],
+  notifyMinIntervalMs: 60_000,
+  dryRun: false,
+};
+const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
+
+function memory(at: number, pressure: Pressure, availableGiB: number, totalGiB = 48, swap: [number, number] = [0, 0]): MemorySnapshot {
+  return {
+    at,
+    totalBytes: totalGiB * GiB,
+    availableBytes: availableGiB * GiB,
+    freeBytes: 1 * GiB,
+    wiredBytes: 2 * GiB,
+    compressedBytes: 1 * GiB,
+    swapUsedBytes: swap[0] * GiB,
+    swapTotalBytes: swap[1] * GiB,
+    pressure,
+  };
+}
+
+function model(name: string, sizeGiB: number, kind: GuardModel['kind'] = 'text', expiresInS = 300, at = T0): GuardModel {
+  return { name, sizeBytes: sizeGiB * GiB, kind, expiresAt: at + expiresInS * 1000 };
+}
+
+function ollama(models: GuardModel[], status: OllamaReading['status'] = 'ok'): OllamaReading {
+  return status === 'ok' ? { status, models, readAt: T0 } : { status, models: [], error: 'connection refused', readAt: T0 };
+}
+
+/** Runs the policy over (seconds after T0, memory, models) steps; returns every step's decisions and the final state. */
+function run(
+  steps: Array<{ t: number; pressure: Pressure; available: number; total?: number; swap?: [number, number]; models?: GuardModel[]; inFlight?: boolean; status?: OllamaReading['status'] }>,
+  rules: GuardRules = RULES,
+  start: GuardState = initialGuardState(),
+) {
+  let state = start;
+  const log: Array<{ t: number; decisions: Decision[] }> = [];
+  let models: GuardModel[] = [];
+  for (const step of steps) {
+    const at = T0 + step.t * 1000;
+    models = step.models ?? models;
+    const snapshot: GuardSnapshot = {
+      at,
+      memory: memory(at, step.pressure, step.available, step.total, step.swap),
+      ollama: ollama(models, step.status),
+      unloadInFlight: step.inFlight ?? false,
+    };
+    const result = evaluate(state, snapshot, rules);
+    state = result.state;
+    log.push({ t: step.t, decisions: result.decisions });
+  }
+  return { state, log };
+}
+
+const unloads = (log: Array<{ t: number; decisions: Decision[] }>) =>
+  log.flatMap(({ t, decisions }) => decisions.filter((d) => d.kind === 'unload').map((d) => [t, d.rule, d.models.join('+')]));
+const notices = (log: Array<{ t: number; decisions: Decision[] }>) =>
+  log.flatMap(({ t, decisions }) => decisions.filter((d) => d.kind === 'notify').map((d) => [t, d.topic, d.suppressed ? 'suppressed' : 'sent']));
+const levels = (log: Array<{ t: number; decisions: Decision[] }>) =>
+  log.flatMap(({ t, decisions }) => decisions.filter((d) => d.kind === 'level').map((d) => [t, d.to]));
+
+const TWO = [model('old:8b', 5, 'text', 100), model('new:8b', 5, 'text', 280)];
+
+describe('warn', () => {
+  it('acts only after the trigger has held for sustainMs, and then on the least recently used model', () => {
+    const { log } = run([
+      { t: 0, pressure: 'normal', available: 20, models: TWO },
+      { t: 1, pressure: 'warn', available: 10 },
+      { t: 2, pressure: 'warn', available: 10 },
+      { t: 3, pressure: 'warn', available: 10 },
+    ]);
+    expect(levels(log)).toEqual([[3, 'warn']]);
+    expect(unloads(log)).toEqual([[3, 'warn', 'old:8b']]);
+  });
+
+  it('does not act on a trigger that flickers shorter than sustainMs', () => {
+    const { log } = run([
+      { t: 0, pressure: 'warn', available: 10, models: TWO },
+      { t: 1, pressure: 'normal', available: 10 },
+      { t: 2, pressure: 'warn', available: 10 },
+      { t: 3, pressure: 'normal', available: 10 },
+    ]);
+    expect(unloads(log)).toEqual([]);
+    expect(levels(log)).toEqual([]);
+  });
+
+  it('waits the cooldown between unloads, then takes the next one', () => {
+    const { log } = run([
+      { t: 0, pressure: 'warn', available: 10, models: TWO },
+      { t: 2, pressure: 'warn', available: 10 },
+      { t: 5, pressure: 'warn', available: 10, models: [TWO[1]!] },
+      { t: 11, pressure: 'warn', available: 10 },
+      { t: 12, pressure: 'warn', available: 10 },
+    ]);
+    expect(unloads(log)).toEqual([
+      [2, 'warn', 'old:8b'],
+      [12, 'warn', 'new:8b'],
+    ]);
+  });
+
+  it('keeps at most one unload in flight', () => {
+    const { log } = run([
+      { t: 0, pressure: 'warn', available: 10, models: TWO },
+      { t: 2, pressure: 'warn', available: 10, inFlight: true },
+      { t: 3, pressure: 'warn', available: 10, inFlight: false },
+    ]);
+    expect(unloads(log)).toEqual([[3, 'warn', 'old:8b']]);
+  });
+
+  it('fires on available under the floor, the larger of 4 GiB and 10% of RAM', () => {
+    expect(floorBytes(16 * GiB, RULES)).toBe(4 * GiB);
+    expect(floorBytes(128 * GiB, RULES)).toBeCloseTo(12.8 * GiB);
+    const { log } = run(
+      [
+        { t: 0, pressure: 'normal', available: 12, total: 128, models: TWO },
+        { t: 2, pressure: 'normal', available: 12, total: 128 },
+      ],
+    );
+    expect(unloads(log)).toEqual([[2, 'warn', 'old:8b']]);
+  });
+
+  it('fires on swap over 90% used, but not when there is no swap', () => {
+    const full = run([
+      { t: 0, pressure: 'normal', available: 20, swap: [13, 14], models: TWO },
+      { t: 2, pressure: 'normal', available: 20, swap: [13, 14] },
+    ]);
+    expect(unloads(full.log)).toEqual([[2, 'warn', 'old:8b']]);
+    const none = run([
+      { t: 0, pressure: 'normal', available: 20, swap: [0, 0], models: TWO },
+      { t: 2, pressure: 'normal', available: 20, swap: [0, 0] },
+    ]);
+    expect(unloads(none.log)).toEqual([]);
+  });
+});
+
+describe('critical', () => {
+  it('unloads every model at once, at the first critical reading', () => {
+    const { log } = run([{ t: 0, pressure: 'critical', available: 1, models: TWO }]);
+    expect(levels(log)).toEqual([[0, 'critical']]);
+    expect(unloads(log)).toEqual([[0, 'critical', 'old:8b+new:8b']]);
+  });
+
+  it('fires on available under half the floor', () => {
+    const { log } = run([{ t: 0, pressure: 'normal', available: 2.3, total: 48, models: TWO }]);
+    expect(unloads(log)).toEqual([[0, 'critical', 'old:8b+new:8b']]);
+  });
+
+  it('escalates from a warn unload without waiting the cooldown, but repeats itself only after it', () => {
+    const { log } = run([
+      { t: 0, pressure: 'warn', available: 10, models: [...TWO, model('third:8b', 5, 'text', 290)] },
+      { t: 2, pressure: 'warn', available: 10 },
+      { t: 4, pressure: 'critical', available: 1, models: TWO.slice(1).concat(model('third:8b', 5, 'text', 290)) },
+      { t: 6, pressure: 'critical', available: 1, models: [model('late:8b', 5)] },
+      { t: 14, pressure: 'critical', available: 1 },
+    ]);
+    expect(unloads(log)).toEqual([
+      [2, 'warn', 'old:8b'],
+      [4, 'critical', 'new:8b+third:8b'],
+      [14, 'critical', 'late:8b'],
+    ]);
+  });
+});
+
+describe('recovery', () => {
+  it('returns to normal only after recoverMs of normal readings, and says so once', () => {
+    const { log } = run([
+      { t: 0, pressure: 'critical', available: 1, models: TWO },
+      { t: 1, pressure: 'normal', available: 20, models: [] },
+      { t: 10, pressure: 'warn', available: 10 }, // a relapse restarts the recovery clock
+      { t: 11, pressure: 'normal', available: 20 },
+      { t: 25, pressure: 'normal', available: 20 },
+      { t: 26, pressure: 'normal', available: 20 },
+    ]);
+    expect(levels(log)).toEqual([
+      [0, 'critical'],
+      [26, 'normal'],
+    ]);
+    expect(notices(log)).toEqual([
+      [0, 'incident', 'sent'],
+      [26, 'recovery', 'sent'],
+    ]);
+  });
+
+  it('keeps everything as it was while memory cannot be read', () => {
+    const steps = [{ t: 0, pressure: 'critical' as const, available: 1, models: TWO }];
+    const { state } = run(steps);
+    const snapshot: GuardSnapshot = {
+      at: T0 + 20_000,
+      memory: { ...memory(T0 + 20_000, 'unknown', 0), availableBytes: null, totalBytes: null },
+      ollama: ollama(TWO),
+      unloadInFlight: false,
+    };
+    const next = evaluate(state, snapshot, RULES);
+    expect(next.decisions).toEqual([]);
+    expect(next.state.level).toBe('critical');
+  });
+});
+
+describe('oversize', () => {
+  it('unloads a text model over 62.5% of RAM at once, whatever the pressure, and notifies with size and limit', () => {
+    const { log } = run([{ t: 0, pressure: 'normal', available: 20, total: 48, models: [model('llama3.3:70b', 40)] }]);
+    expect(unloads(log)).toEqual([[0, 'oversize', 'llama3.3:70b']]);
+    const notice = log[0]!.decisions.find((d) => d.kind === 'notify');
+    expect(notice).toMatchObject({
+      topic: 'oversize',
+      title: 'headroom: llama3.3:70b is too large for this Mac',
+      message:
+        'Unloaded llama3.3:70b: 40.0 GiB is over the 30.0 GiB limit for text models (62.5% of 48.0 GiB). To keep it, add it to guard.allowLargeModels.',
+    });
+  });
+
+  it('allows vision models up to 70%, and treats a model of unknown kind as text', () => {
+    const total = 64;
+    const { log } = run([
+      {
+        t: 0,
+        pressure: 'normal',
+        available: 30,
+        total,
+        models: [model('vision-ok', 0.69 * total, 'vision'), model('vision-big', 0.71 * total, 'vision'), model('mystery', 0.65 * total, 'unknown')],
+      },
+      { t: 1, pressure: 'normal', available: 30, total },
+    ]);
+    expect(unloads(log)).toEqual([
+      [0, 'oversize', 'vision-big'],
+      [1, 'oversize', 'mystery'],
+    ]);
+  });
+
+  it('leaves models on allowLargeModels alone, by exact name or by name without a tag', () => {
+    expect(isAllowedLarge('llama3.3:70b', ['llama3.3'])).toBe(true);
+    expect(isAllowedLarge('llama3.3:70b', ['llama3.3:70b'])).toBe(true);
+    expect(isAllowedLarge('llama3.3:70b', ['llama3.3:8b'])).toBe(false);
+    expect(isAllowedLarge('llama3.3:70b', ['llama3'])).toBe(false);
+    const { log } = run([{ t: 0, pressure: 'normal', available: 20, models: [model('llama3.3:70b', 40)] }], { ...RULES, allowLargeModels: ['llama3.3'] });
+    expect(unloads(log)).toEqual([]);
+  });
+
+  it('retries a model that stays loaded after the cooldown, but notifies only once while it stays', () => {
+    const big = [model('llama3.3:70b', 40)];
+    const { log } = run([
+      { t: 0, pressure: 'normal', available: 20, models: big },
+      { t: 5, pressure: 'normal', available: 20 },
+      { t: 10, pressure: 'normal', available: 20 },
+      { t: 11, pressure: 'normal', available: 20, models: [] },
+      { t: 100, pressure: 'normal', available: 20, models: big },
+    ]);
+    expect(unloads(log)).toEqual([
+      [0, 'oversize', 'llama3.3:70b'],
+      [10, 'oversize', 'llama3.3:70b'],
+      [100, 'oversize', 'llama3.3:70b'],
+    ]);
+    expect(notices(log)).toEqual([
+      [0, 'oversize', 'sent'],
+      [100, 'oversize', 'sent'],
+    ]);
+  });
+
+  it('comes after critical but before warn in one tick', () => {
+    const mix = [model('small:3b', 3, 'text', 10), model('llama3.3:70b', 40, 'text', 200)];
+    const warn = run([
+      { t: 0, pressure: 'warn', available: 10, models: mix },
+      { t: 2, pressure: 'warn', available: 10 },
+    ]);
+    expect(unloads(warn.log)).toEqual([
+      [0, 'oversize', 'llama3.3:70b'],
+      [2, 'warn', 'small:3b'],
+    ]);
+  });
+});
+
+describe('least recently used', () => {
+  it('follows renewed expiry times, and counts a model past its expiry but still listed as in use now', () => {
+    const at = T0;
+    let current = run([{ t: 0, pressure: 'normal', available: 20, models: [model('a', 1, 'text', 100), model('b', 1, 'text', 200)] }]).state;
+    expect(lruOrder([model('a', 1), model('b', 1)], current).map((m) => m.name)).toEqual(['a', 'b']);
+    // At t=50 a is used again: its expiry moves to t=350.
+    current = evaluate(current, { at: at + 50_000, memory: memory(at + 50_000, 'normal', 20), ollama: ollama([model('a', 1, 'text', 350), model('b', 1, 'text', 200)]), unloadInFlight: false }, RULES).state;
+    expect(lruOrder([model('a', 1, 'text', 350), model('b', 1, 'text', 200)], current).map((m) => m.name)).toEqual(['b', 'a']);
+    // At t=250, b's expiry has passed but it is still listed: a request is running on it.
+    current = evaluate(current, { at: at + 250_000, memory: memory(at + 250_000, 'normal', 20), ollama: ollama([model('a', 1, 'text', 350), model('b', 1, 'text', 200)]), unloadInFlight: false }, RULES).state;
+    expect(lruOrder([model('a', 1, 'text', 350), model('b', 1, 'text', 200)], current).map((m) => m.name)).toEqual(['a', 'b']);
+  });
+});
+
+describe('notifications', () => {
+  it('sends one per incident, with the action, and the recovery; a second incident within a minute is suppressed with its recovery', () => {
+    const { log } = run([
+      { t: 0, pressure: 'warn', available: 10, models: TWO },
+      { t: 2, pressure: 'warn', available: 10 },
+      { t: 3, pressure: 'warn', available: 10 },
+      { t: 4, pressure: 'normal', available: 20 },
+      { t: 19, pressure: 'normal', available: 20 },
+      { t: 20, pressure: 'critical', available: 1 },
+      { t: 21, pressure: 'normal', available: 20 },
+      { t: 36, pressure: 'normal', available: 20 },
+    ]);
+    expect(notices(log)).toEqual([
+      [2, 'incident', 'sent'],
+      [19, 'recovery', 'sent'],
+      [20, 'incident', 'suppressed'],
+    ]);
+    const first = log[1]!.decisions.find((d) => d.kind === 'notify');
+    expect(first).toMatchObject({
+      title: 'headroom: memory pressure warn',
+      message: '10.0 GiB available of 48.0 GiB (floor 4.8 GiB): kernel pressure warn. Unloading old:8b (5.0 GiB).',
+    });
+  });
+
+  it('tells the user when there is nothing to unload, or Ollama cannot be reached', () => {
+    const empty = run([{ t: 0, pressure: 'critical', available: 1, models: [] }]);
+    expect(empty.log[0]!.decisions.find((d) => d.kind === 'notify')).toMatchObject({ message: expect.stringMatching(/No Ollama model is loaded: the memory is held elsewhere\.$/) as string });
+    const down = run([{ t: 0, pressure: 'critical', available: 1, status: 'unreachable' }]);
+    expect(unloads(down.log)).toEqual([]);
+    expect(down.log[0]!.decisions.find((d) => d.kind === 'notify')).toMatchObject({ message: expect.stringMatching(/Ollama is unreachable: no model can be unloaded\.$/) as string });
+  });
+
+  it('words a dry run as "would unload"', () => {
+    const { log } = run([{ t: 0, pressure: 'critical', available: 1, models: TWO }], { ...RULES, dryRun: true });
+    expect(log[0]!.decisions.find((d) => d.kind === 'notify')).toMatchObject({ message: expect.stringMatching(/Would unload old:8b \(5\.0 GiB\), new:8b \(5\.0 GiB\)\.$/) as string });
+  });
+});
+
+describe('purity', () => {
+  it('gives the same decisions for the same inputs, and does not change the state it was given', () => {
+    const steps = [
+      { t: 0, pressure: 'warn' as const, available: 10, models: [...TWO, model('big', 40)] },
+      { t: 2, pressure: 'warn' as const, available: 10 },
+      { t: 3, pressure: 'critical' as const, available: 1 },
+      { t: 30, pressure: 'normal' as const, available: 30, models: [] },
+    ];
+    const first = run(steps);
+    const start = initialGuardState();
+    const frozen = structuredClone(start);
+    const second = run(steps, RULES, start);
+    expect(second).toEqual(first);
+    expect(start).toEqual(frozen);
+  });
+});
