@@ -14,8 +14,16 @@ import type { MemorySnapshot } from './core/memory.js';
 import { Daemon } from './daemon/daemon.js';
 import { InstanceLock } from './daemon/instance-lock.js';
 import { removeStaleTempFiles } from './daemon/state-file.js';
+import { Guard } from './guard/guard.js';
+import { guardRules } from './guard/rules.js';
+import { OllamaHttpClient } from './ollama/client.js';
+import { resolveOllamaUrl } from './ollama/host.js';
+import { OllamaWatcher } from './ollama/watcher.js';
+import type { MemorySensor } from './core/memory.js';
+import type { CommandRunner } from './ports/command-runner.js';
+import type { OllamaReading } from './guard/types.js';
 import { silentLogger, type Logger } from './ports/logger.js';
-import { createMemorySensor } from './platform/index.js';
+import { createMemorySensor, createNotifier } from './platform/index.js';
 import { detectPlatform, type PlatformName } from './platform/platform.js';
 import { HEADROOM_VERSION } from './version.js';
 
@@ -72,6 +80,48 @@ export async function sampleOnce(setup: Setup, surroundings: Surroundings): Prom
   }
 }
 
+/** Reads Ollama once without a daemon (for `headroom status`). */
+export async function readOllamaOnce(setup: Setup, surroundings: Surroundings): Promise<{ url: string; reading: OllamaReading }> {
+  const url = resolveOllamaUrl(setup.config.ollama.url, surroundings.env);
+  const api = new OllamaHttpClient({ baseUrl: url, timeoutMs: setup.config.ollama.timeoutMs });
+  const watcher = new OllamaWatcher(api, systemClock, silentLogger, setup.config.ollama.pollIntervalMs);
+  return { url, reading: await watcher.read(true) };
+}
+
+/** Options of `headroom run`. */
+export interface RunOptions {
+  /** --dry-run: log "would unload" and send nothing. */
+  dryRun?: boolean;
+}
+
+/** The guard and its Ollama watcher, wired to real adapters; null when `guard.enabled` is false. */
+function createGuard(
+  setup: Setup,
+  surroundings: Surroundings,
+  deps: { runner: CommandRunner; sensor: MemorySensor; logger: Logger; dryRun: boolean },
+): { guard: Guard; watcher: OllamaWatcher; url: string } | null {
+  const { config } = setup;
+  if (!config.guard.enabled) return null;
+  const url = resolveOllamaUrl(config.ollama.url, surroundings.env);
+  const api = new OllamaHttpClient({ baseUrl: url, timeoutMs: config.ollama.timeoutMs });
+  const watcher = new OllamaWatcher(api, systemClock, deps.logger, config.ollama.pollIntervalMs);
+  const guard = new Guard({
+    watcher,
+    api,
+    notifier: config.notify.enabled ? createNotifier(setup.platform, deps.runner) : null,
+    clock: systemClock,
+    logger: deps.logger,
+    rules: guardRules(config, deps.dryRun),
+    resample: (signal) => deps.sensor.sample(signal),
+    unloadTimeoutMs: config.ollama.unloadTimeoutMs,
+    unloadPollMs: UNLOAD_POLL_MS,
+  });
+  return { guard, watcher, url };
+}
+
+/** Poll pacing while waiting for an unloaded model to leave /api/ps. */
+const UNLOAD_POLL_MS = 250;
+
 /** How a daemon run ended. */
 export interface DaemonExit {
   exitCode: number;
@@ -84,7 +134,7 @@ export const SHUTDOWN_DEADLINE_MS = 1800;
  * Runs the daemon in the foreground until SIGTERM or SIGINT. Throws AlreadyRunningError when
  * another daemon holds the socket.
  */
-export async function runDaemon(setup: Setup, surroundings: Surroundings): Promise<DaemonExit> {
+export async function runDaemon(setup: Setup, surroundings: Surroundings, options: RunOptions = {}): Promise<DaemonExit> {
   process.umask(0o077);
   const { paths, config } = setup;
   await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
@@ -106,12 +156,18 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings): Promi
     { config, paths, runner, clock: systemClock, readText, logger },
     'stream',
   );
+  const dryRun = options.dryRun === true || config.guard.dryRun;
+  const guarded = createGuard(setup, surroundings, { runner, sensor, logger, dryRun });
   const daemon = new Daemon({
     sensor,
     clock: systemClock,
     logger,
     platform: setup.platform,
     intervalMs: config.daemon.intervalMs,
+    fastIntervalMs: config.daemon.fastIntervalMs,
+    guard: guarded?.guard ?? null,
+    watcher: guarded?.watcher ?? null,
+    ...(guarded ? { ollamaUrl: guarded.url } : {}),
     stateFile: paths.stateFile,
     pid: process.pid,
   });
@@ -140,6 +196,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings): Promi
       platform: setup.platform,
       configFile: setup.configFile,
       intervalMs: config.daemon.intervalMs,
+      guard: guarded ? { ollama: guarded.url, dryRun } : 'disabled',
       stateFile: paths.stateFile,
       logFile: paths.logFile,
       staleTempFilesRemoved: removed,
@@ -149,6 +206,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings): Promi
   try {
     await daemon.run(controller.signal);
   } finally {
+    await guarded?.guard.settle();
     await sensor.close();
     await lock.release();
     process.off('SIGTERM', onSignal);

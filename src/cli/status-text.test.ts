@@ -27,8 +27,24 @@ describe('usageBar', () => {
 });
 
 describe('renderStatus', () => {
-  it('shows the daemon, a bar, pressure with its reason, and swap', () => {
-    expect(renderStatus(memory, { pid: 77, lastSampleAt: AT - 400 }, AT)).toBe(
+  it('shows the daemon, a bar, pressure with its reason, swap, Ollama and the guard', () => {
+    const ollama = {
+      url: 'http://127.0.0.1:11434',
+      status: 'ok' as const,
+      readAt: AT,
+      models: [
+        { name: 'llama3.2:3b', sizeBytes: 3 * GiB, kind: 'text' as const },
+        { name: 'llava:7b', sizeBytes: 6 * GiB, kind: 'vision' as const },
+      ],
+    };
+    const guard = {
+      level: 'warn' as const,
+      dryRun: false,
+      incident: { id: 2, startedAt: AT - 30_000, peak: 'warn' as const, unloaded: ['qwen3:8b'], notified: true, noticeSent: true },
+      unloading: ['gemma3:4b'],
+      lastUnload: null,
+    };
+    expect(renderStatus(memory, { pid: 77, lastSampleAt: AT - 400 }, AT, ollama, guard)).toBe(
       [
         'daemon    running (pid 77, last sample 400 ms ago)',
         'memory    [███████████████████████░░░░░░░] 75% used',
@@ -36,9 +52,17 @@ describe('renderStatus', () => {
         '          wired 2.0 GiB, compressed 3.0 GiB, free 1.0 GiB',
         'pressure  warn (kern.memorystatus_vm_pressure_level = 2)',
         'swap      9.0 GiB used of 10.0 GiB (90%)',
+        'ollama    ok at http://127.0.0.1:11434, loaded: llama3.2:3b (3.0 GiB), llava:7b (6.0 GiB, vision)',
+        'guard     warn, incident 2 for 30.0 s, unloading gemma3:4b, unloaded qwen3:8b',
         '',
       ].join('\n'),
     );
+  });
+
+  it('says why Ollama is not readable, and when the guard is off', () => {
+    const down = { url: 'http://127.0.0.1:11434', status: 'unreachable' as const, error: 'GET /api/ps: cannot reach http://127.0.0.1:11434 (ECONNREFUSED)', readAt: AT, models: [] };
+    expect(renderStatus(memory, null, AT, down)).toContain('ollama    unreachable (GET /api/ps: cannot reach http://127.0.0.1:11434 (ECONNREFUSED))');
+    expect(renderStatus(memory, null, AT, null)).toContain('ollama    not watched (guard.enabled is false)');
   });
 
   it('says when it sampled itself and lists what failed', () => {

@@ -1,6 +1,8 @@
 /** Renders a memory snapshot for people: a usage bar, pressure and swap. Pure. */
 import type { MemorySnapshot } from '../core/memory.js';
 import { formatBytes, formatDurationMs } from '../core/units.js';
+import type { OllamaState } from '../daemon/state-file.js';
+import type { GuardStatus } from '../guard/guard.js';
 
 /** Where the numbers came from: a running daemon, or a sample the CLI just took. */
 export type StatusDaemon = { pid: number; lastSampleAt: number | null } | null;
@@ -18,8 +20,33 @@ function percent(part: number, whole: number): string {
   return whole > 0 ? `${Math.round((part / whole) * 100)}%` : 'n/a';
 }
 
+/** The Ollama line: reachable with its models, or why not. */
+export function ollamaLine(ollama: OllamaState | null): string {
+  if (!ollama) return 'ollama    not watched (guard.enabled is false)';
+  if (ollama.status !== 'ok') return `ollama    ${ollama.status} (${ollama.error ?? 'no answer'})`;
+  if (ollama.models.length === 0) return `ollama    ok at ${ollama.url ?? '?'}, no model loaded`;
+  const models = ollama.models.map((m) => `${m.name} (${formatBytes(m.sizeBytes)}${m.kind === 'vision' ? ', vision' : ''})`);
+  return `ollama    ok at ${ollama.url ?? '?'}, loaded: ${models.join(', ')}`;
+}
+
+/** The guard line: its level, the incident, what is being unloaded. */
+export function guardLine(guard: GuardStatus, now: number): string {
+  const parts: string[] = [guard.level];
+  if (guard.incident) parts.push(`incident ${guard.incident.id} for ${formatDurationMs(now - guard.incident.startedAt)}`);
+  if (guard.unloading) parts.push(`unloading ${guard.unloading.join(', ')}`);
+  if (guard.incident && guard.incident.unloaded.length > 0) parts.push(`unloaded ${guard.incident.unloaded.join(', ')}`);
+  if (guard.dryRun) parts.push('dry run');
+  return `guard     ${parts.join(', ')}`;
+}
+
 /** The whole `headroom status` text. `now` is only used for "last sample N s ago". */
-export function renderStatus(memory: MemorySnapshot, daemon: StatusDaemon, now: number): string {
+export function renderStatus(
+  memory: MemorySnapshot,
+  daemon: StatusDaemon,
+  now: number,
+  ollama: OllamaState | null = null,
+  guard: GuardStatus | null = null,
+): string {
   const lines: string[] = [];
   if (daemon) {
     const age = daemon.lastSampleAt === null ? 'no sample yet' : `last sample ${formatDurationMs(Math.max(0, now - daemon.lastSampleAt))} ago`;
@@ -44,6 +71,8 @@ export function renderStatus(memory: MemorySnapshot, daemon: StatusDaemon, now: 
   } else {
     lines.push('swap      unknown');
   }
+  lines.push(ollamaLine(ollama));
+  if (guard) lines.push(guardLine(guard, now));
   for (const error of memory.errors ?? []) lines.push(`error     ${error}`);
   return `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@
  * docs/config.md lists each one, and config/docs.test.ts fails when the two disagree.
  */
 import { z } from 'zod';
+import { parseOllamaHost } from '../ollama/host.js';
 
 /** An absolute path, or one under the home folder written `~/…`. */
 const pathSetting = z
@@ -29,11 +30,35 @@ const linuxPressureSchema = z
     }
   });
 
+const fraction = z.number().gt(0).max(1);
+
+const guardSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('run the memory guard (off: only sample and log)'),
+    dryRun: z.boolean().default(false).describe('log "would unload" instead of unloading'),
+    floorMinGiB: z.number().min(0).max(1024).default(4).describe('the available-memory floor is at least this'),
+    floorPercent: percent.default(10).describe('the floor is at least this share of RAM'),
+    swapUsedPercent: percent.default(90).describe('warn when more of the swap than this is used'),
+    sustainMs: z.number().int().min(0).max(600_000).default(2000).describe('a warn trigger must hold this long'),
+    criticalSustainMs: z.number().int().min(0).max(600_000).default(0).describe('a critical trigger must hold this long'),
+    cooldownMs: z.number().int().min(0).max(600_000).default(10_000).describe('wait after an unload before the next'),
+    recoverMs: z.number().int().min(0).max(3_600_000).default(15_000).describe('normal readings needed to end an incident'),
+    maxModelFraction: z
+      .strictObject({
+        text: fraction.default(0.625).describe('largest text model, as a share of RAM'),
+        vision: fraction.default(0.7).describe('largest vision model, as a share of RAM'),
+      })
+      .prefault({}),
+    allowLargeModels: z.array(z.string().min(1)).default([]).describe('models exempt from the size limit'),
+  })
+  .prefault({});
+
 /** The whole config file. */
 export const configSchema = z.strictObject({
   daemon: z
     .strictObject({
       intervalMs: z.number().int().min(100).max(60_000).default(1000).describe('time between memory samples'),
+      fastIntervalMs: z.number().int().min(100).max(60_000).default(250).describe('time between samples while pressure is not normal (never more than intervalMs)'),
       commandTimeoutMs: z.number().int().min(100).max(60_000).default(2000).describe('timeout for each sensor command (sysctl, vm_stat)'),
       stateDir: pathSetting.nullable().default(null).describe('folder for state.json and the control socket; null = platform default'),
     })
@@ -43,6 +68,33 @@ export const configSchema = z.strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('lowest level written'),
       dir: pathSetting.nullable().default(null).describe('folder for headroom.log; null = platform default'),
       stdout: z.enum(['auto', 'pretty', 'json', 'off']).default('auto').describe('log to stdout too: auto = pretty on a terminal, off otherwise'),
+    })
+    .prefault({}),
+  ollama: z
+    .strictObject({
+      url: z
+        .string()
+        .min(1)
+        .superRefine((value, ctx) => {
+          try {
+            parseOllamaHost(value);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          }
+        })
+        .nullable()
+        .default(null)
+        .describe('the Ollama server; null = OLLAMA_HOST, else http://127.0.0.1:11434'),
+      timeoutMs: z.number().int().min(100).max(120_000).default(3000).describe('timeout of each Ollama API call'),
+      pollIntervalMs: z.number().int().min(100).max(600_000).default(2000).describe('time between /api/ps reads while pressure is normal'),
+      unloadTimeoutMs: z.number().int().min(100).max(600_000).default(15_000).describe('how long to wait for an unloaded model to leave /api/ps'),
+    })
+    .prefault({}),
+  guard: guardSchema,
+  notify: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('send desktop notifications (every one is logged either way)'),
+      minIntervalMs: z.number().int().min(0).max(86_400_000).default(60_000).describe('least time between two notices of one kind'),
     })
     .prefault({}),
   linux: z

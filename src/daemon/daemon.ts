@@ -1,11 +1,14 @@
 /**
- * The daemon loop: one memory snapshot per tick, then the state file. A failing sample never
- * stops the loop; it is logged and recorded as an unknown snapshot. Ticks never overlap: the
- * next one starts `intervalMs` after the previous one started, or at once if it overran.
+ * The daemon loop: one memory snapshot per tick, the guard's turn, then the state file. A failing
+ * sample never stops the loop; it is logged and recorded as an unknown snapshot. Ticks never
+ * overlap: the next one starts `intervalMs` after the previous one started (`fastIntervalMs`
+ * while the guard is alert), or at once if it overran.
  */
 import { unknownSnapshot, type MemorySensor, type MemorySnapshot } from '../core/memory.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { Guard } from '../guard/guard.js';
+import type { OllamaWatcher } from '../ollama/watcher.js';
 import type { PlatformName } from '../platform/platform.js';
 import { writeState, type DaemonState } from './state-file.js';
 
@@ -16,6 +19,14 @@ export interface DaemonDeps {
   logger: Logger;
   platform: PlatformName;
   intervalMs: number;
+  /** The interval while the guard is alert; defaults to `intervalMs`. */
+  fastIntervalMs?: number;
+  /** The memory guard; absent when it is disabled. */
+  guard?: Guard | null;
+  /** The Ollama reading shown in the state; the guard's watcher when there is a guard. */
+  watcher?: OllamaWatcher | null;
+  /** The Ollama URL, for the state. */
+  ollamaUrl?: string;
   stateFile: string;
   pid: number;
   /** Writes the state; defaults to the atomic file writer. */
@@ -49,14 +60,20 @@ export class Daemon {
     return this.state;
   }
 
+  /** The interval to the next tick: fast while the guard is alert. */
+  get nextIntervalMs(): number {
+    const { intervalMs, fastIntervalMs = intervalMs } = this.deps;
+    return this.deps.guard?.alert ? Math.min(fastIntervalMs, intervalMs) : intervalMs;
+  }
+
   /** Ticks until `signal` aborts, then writes a final state marked stopped. */
   async run(signal: AbortSignal): Promise<void> {
-    const { clock, intervalMs } = this.deps;
+    const { clock } = this.deps;
     while (!signal.aborted) {
       const startedAt = clock.now();
       await this.tick(signal);
       if (signal.aborted) break;
-      await clock.sleep(Math.max(0, startedAt + intervalMs - clock.now()), signal);
+      await clock.sleep(Math.max(0, startedAt + this.nextIntervalMs - clock.now()), signal);
     }
     this.state = { ...this.state, stoppedAt: clock.now() };
     this.persist();
@@ -71,9 +88,27 @@ export class Daemon {
       snapshot = unknownSnapshot(this.deps.clock.now(), `memory sensor failed: ${(error as Error).message}`);
     }
     this.report(snapshot);
-    this.state = { ...this.state, lastSampleAt: snapshot.at, samples: this.state.samples + 1, memory: snapshot };
+    if (this.deps.guard) await this.deps.guard.tick(snapshot, signal);
+    this.state = { ...this.state, lastSampleAt: snapshot.at, samples: this.state.samples + 1, memory: snapshot, ...this.guardState() };
     this.persist();
     return snapshot;
+  }
+
+  private guardState(): Pick<DaemonState, 'ollama' | 'guard'> {
+    const watcher = this.deps.watcher;
+    const reading = watcher?.current;
+    return {
+      ollama: reading
+        ? {
+            url: this.deps.ollamaUrl ?? null,
+            status: reading.status,
+            ...(reading.error !== undefined ? { error: reading.error } : {}),
+            readAt: reading.readAt,
+            models: reading.models.map(({ name, sizeBytes, kind }) => ({ name, sizeBytes, kind })),
+          }
+        : null,
+      guard: this.deps.guard ? this.deps.guard.status() : null,
+    };
   }
 
   private report(snapshot: MemorySnapshot): void {

@@ -8,7 +8,19 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { MemorySnapshot } from '../core/memory.js';
+import type { GuardStatus } from '../guard/guard.js';
+import type { ModelKind } from '../ports/ollama.js';
+import type { OllamaStatus } from '../guard/types.js';
 import type { PlatformName } from '../platform/platform.js';
+
+/** Ollama as the daemon last saw it. */
+export interface OllamaState {
+  url: string | null;
+  status: OllamaStatus;
+  error?: string;
+  readAt: number | null;
+  models: Array<{ name: string; sizeBytes: number; kind: ModelKind }>;
+}
 
 /** What the daemon records about itself. */
 export interface DaemonState {
@@ -21,6 +33,9 @@ export interface DaemonState {
   lastSampleAt: number | null;
   samples: number;
   memory: MemorySnapshot | null;
+  /** null when the guard is off. */
+  ollama?: OllamaState | null;
+  guard?: GuardStatus | null;
   /** Epoch ms of a clean stop; absent while running or after a crash. */
   stoppedAt?: number;
 }

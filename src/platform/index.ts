@@ -8,10 +8,13 @@ import type { CommandRunner } from '../ports/command-runner.js';
 import type { Logger } from '../ports/logger.js';
 import type { Config } from '../config/schema.js';
 import type { RuntimePaths } from '../config/paths.js';
+import type { Notifier } from '../ports/notifier.js';
 import { darwinDirs } from './darwin/dirs.js';
 import { DarwinMemorySensor } from './darwin/memory-sensor.js';
+import { OsascriptNotifier } from './darwin/notify.js';
 import { linuxDirs } from './linux/dirs.js';
 import { LinuxMemorySensor, type ReadText } from './linux/memory-sensor.js';
+import { NotifySendNotifier } from './linux/notify.js';
 import type { PlatformDirs, PlatformName } from './platform.js';
 
 /** What a backend is built from; the composition root supplies the real adapters. */
@@ -47,4 +50,12 @@ export function createMemorySensor(platform: PlatformName, deps: BackendDeps, mo
 /** The platform's default per-user folders. */
 export function platformDirs(platform: PlatformName, home: string, env: NodeJS.ProcessEnv): PlatformDirs {
   return platform === 'darwin' ? darwinDirs(home) : linuxDirs(home, env);
+}
+
+/** Longest wait for a notification command (osascript, notify-send). */
+const NOTIFY_TIMEOUT_MS = 10_000;
+
+/** The platform's desktop notifier: osascript on macOS, notify-send (or the log only) on Linux. */
+export function createNotifier(platform: PlatformName, runner: CommandRunner): Notifier {
+  return platform === 'darwin' ? new OsascriptNotifier(runner, NOTIFY_TIMEOUT_MS) : new NotifySendNotifier(runner, NOTIFY_TIMEOUT_MS);
 }

@@ -1,5 +1,6 @@
 /** Spawns the built CLI (dist/cli/main.js) the way a user would, in a private HOME. */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,12 +20,25 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
-/** Makes a sandbox; `pathPrefix` goes first on PATH (fake binaries). */
+/** A loopback address nothing listens on (a port that was free a moment ago). */
+export async function closedAddress(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `127.0.0.1:${port}`;
+}
+
+/**
+ * Makes a sandbox; `pathPrefix` goes first on PATH (fake binaries). OLLAMA_HOST points at a
+ * closed port, so a real Ollama on the machine never answers a test.
+ */
 export async function makeSandbox(pathPrefix?: string): Promise<Sandbox> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'hr-home-'));
   const env: Record<string, string> = {
     HOME: home,
     PATH: pathPrefix ? `${pathPrefix}:${process.env.PATH ?? ''}` : (process.env.PATH ?? ''),
+    OLLAMA_HOST: await closedAddress(),
   };
   return {
     home,

@@ -96,6 +96,14 @@ describe('headroom status --platform linux, against a fake proc root', () => {
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
       daemon: null,
+      guard: null,
+      ollama: {
+        url: `http://${sandbox.env.OLLAMA_HOST}`,
+        status: 'unreachable',
+        error: `GET /api/ps: cannot reach http://${sandbox.env.OLLAMA_HOST} (ECONNREFUSED)`,
+        readAt: expect.any(Number) as number,
+        models: [],
+      },
       memory: {
         at: expect.any(Number) as number,
         totalBytes: 24684092 * 1024,

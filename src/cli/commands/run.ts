@@ -8,9 +8,10 @@ export function registerRun(program: Command, surroundings: Surroundings, outcom
   program
     .command('run')
     .description('run the daemon in the foreground until SIGTERM or SIGINT (Ctrl-C)')
-    .action(async (_options: object, command: Command) => {
+    .option('--dry-run', 'log what the guard would unload, and unload nothing (same as guard.dryRun: true)')
+    .action(async (options: { dryRun?: boolean }, command: Command) => {
       const setup = await loadSetup(command.optsWithGlobals<GlobalOptions>(), surroundings);
-      const { exitCode } = await runDaemon(setup, surroundings);
+      const { exitCode } = await runDaemon(setup, surroundings, { dryRun: options.dryRun === true });
       outcome.exitCode = exitCode;
     });
 }

@@ -1,9 +1,10 @@
 /** `headroom status`: the daemon's latest sample, or a fresh one when no daemon runs. */
 import type { Command } from 'commander';
-import { loadSetup, sampleOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
+import { loadSetup, readOllamaOnce, sampleOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
 import type { MemorySnapshot } from '../../core/memory.js';
 import { probeDaemon } from '../../daemon/instance-lock.js';
-import { readState, StateFileError } from '../../daemon/state-file.js';
+import { readState, StateFileError, type OllamaState } from '../../daemon/state-file.js';
+import type { GuardStatus } from '../../guard/guard.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import type { CommandOutcome } from '../outcome.js';
@@ -14,12 +15,14 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
   program
     .command('status')
     .description("show memory use, pressure and swap: the daemon's latest sample, or a fresh one when no daemon runs")
-    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null}')
+    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …}')
     .action(async (options: { json?: boolean }, command: Command) => {
       const setup = await loadSetup(command.optsWithGlobals<GlobalOptions>(), surroundings);
       const hello = await probeDaemon(setup.paths.socketFile);
       let daemon: StatusDaemon = null;
       let memory: MemorySnapshot | null = null;
+      let ollama: OllamaState | null | undefined;
+      let guard: GuardStatus | null = null;
       if (hello) {
         daemon = { pid: hello.pid, lastSampleAt: null };
         try {
@@ -27,6 +30,8 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
           if (state && state.pid === hello.pid) {
             daemon.lastSampleAt = state.lastSampleAt;
             memory = state.memory;
+            ollama = state.ollama;
+            guard = state.guard ?? null;
           }
         } catch (error) {
           if (!(error instanceof StateFileError)) throw error;
@@ -34,8 +39,18 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
         }
       }
       memory ??= await sampleOnce(setup, surroundings);
-      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon })}\n`);
-      else io.stdout(renderStatus(memory, daemon, Date.now()));
+      if (ollama === undefined) {
+        const { url, reading } = await readOllamaOnce(setup, surroundings);
+        ollama = {
+          url,
+          status: reading.status,
+          ...(reading.error !== undefined ? { error: reading.error } : {}),
+          readAt: reading.readAt,
+          models: reading.models.map(({ name, sizeBytes, kind }) => ({ name, sizeBytes, kind })),
+        };
+      }
+      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon, ollama, guard })}\n`);
+      else io.stdout(renderStatus(memory, daemon, Date.now(), ollama, guard));
       outcome.exitCode = ExitCode.ok;
     });
 }
