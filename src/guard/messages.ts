@@ -31,8 +31,10 @@ export function incidentMessage(
       return model ? `${name} (${formatBytes(model.sizeBytes)})` : name;
     });
     action = `${rules.dryRun ? 'Would unload' : 'Unloading'} ${list(sizes)}.`;
-  } else if (snapshot.ollama.status !== 'ok') {
-    action = `Ollama is ${snapshot.ollama.status}: no model can be unloaded.`;
+  } else if (snapshot.ollama.status === 'unreachable') {
+    action = 'Ollama is unreachable: no model can be unloaded.';
+  } else if (snapshot.ollama.status === 'error') {
+    action = 'Ollama answers with errors: no model can be unloaded.';
   } else {
     action = 'No Ollama model is loaded: the memory is held elsewhere.';
   }
