@@ -3,7 +3,7 @@
  * from real captures in test/fixtures/darwin; which captures, and what is composite or derived,
  * is said by each test that builds them.
  */
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -77,4 +77,24 @@ done
     setSysctlMode: (mode) => writeFile(path.join(dir, 'sysctl.mode'), mode),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/** Writes a fake executable that records each call's argv as one line (arguments joined by \x1f) and exits 0. */
+export async function addRecordingFake(dir: string, name: string): Promise<string> {
+  const log = path.join(dir, `${name}.argv`);
+  await writeFile(
+    path.join(dir, name),
+    `#!/bin/sh\n# Fake ${name}: records its argv, one call per line.\nfor arg in "$@"; do printf '%s\\037' "$arg"; done >> ${quote(log)}\necho >> ${quote(log)}\n`,
+    { mode: 0o755 },
+  );
+  return log;
+}
+
+/** Reads what a recording fake saw: one argv per call. */
+export async function readRecordedArgv(log: string): Promise<string[][]> {
+  const text = await readFile(log, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split('\x1f').slice(0, -1));
 }

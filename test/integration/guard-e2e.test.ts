@@ -1,0 +1,129 @@
+/**
+ * End to end: the real daemon (--platform darwin) against fake sysctl/vm_stat whose pressure
+ * moves normal → warn → critical → normal, a fake Ollama with two loaded models, and a fake
+ * osascript that records its argv.
+ */
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DaemonState } from '../../src/daemon/state-file.js';
+import { makeSandbox, readJson, runCliProcess, startCliProcess, waitFor, type Sandbox } from '../helpers/cli-process.js';
+import { addRecordingFake, makeFakeDarwinBin, readRecordedArgv, type FakeDarwinBin } from '../helpers/fake-darwin-bin.js';
+import { FakeOllama } from '../helpers/fake-ollama.js';
+import { fixturePath, readFixture } from '../helpers/fixtures.js';
+import { deriveVmStatStream } from '../helpers/vm-stat-stream.js';
+
+const GiB = 1024 ** 3;
+const WARN = readFixture('darwin', 'sysctl-pressure-warn-m4-24g.txt');
+// No capture shows kern.memorystatus_vm_pressure_level at 1 or 4. The normal and critical
+// phases are the captured warn sample with only that number changed (and, for normal, the swap
+// line of the zero-swap capture), so every line keeps the captured format.
+const NORMAL = WARN.replace(/^vm\.swapusage: .*$/m, readFixture('darwin', 'sysctl-vm.swapusage-zero.txt').trim()).replace(
+  'kern.memorystatus_vm_pressure_level: 2',
+  'kern.memorystatus_vm_pressure_level: 1',
+);
+const CRITICAL = WARN.replace('kern.memorystatus_vm_pressure_level: 2', 'kern.memorystatus_vm_pressure_level: 4');
+
+describe('the guard, end to end in the daemon', () => {
+  let scratch: string;
+  let bin: FakeDarwinBin;
+  let sandbox: Sandbox;
+  let ollama: FakeOllama;
+  let phaseFile: string;
+  let osascriptLog: string;
+
+  async function setPhase(text: string): Promise<void> {
+    await writeFile(`${phaseFile}.new`, text);
+    await rename(`${phaseFile}.new`, phaseFile);
+  }
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(path.join(os.tmpdir(), 'hr-e2e-'));
+    phaseFile = path.join(scratch, 'sysctl-phase.txt');
+    await setPhase(NORMAL);
+    const stream = path.join(scratch, 'vm_stat-stream-derived.txt');
+    await writeFile(stream, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
+    bin = await makeFakeDarwinBin({
+      // The phase file answers the pressure names; memsize comes from the M4 24 GiB capture.
+      sysctlFiles: [phaseFile, fixturePath('darwin', 'sysctl-hw-m4-24g.txt')],
+      vmStatFile: fixturePath('darwin', 'vm_stat-m4-16g-macos26.5.1.txt'),
+      vmStatStreamFile: stream,
+    });
+    osascriptLog = await addRecordingFake(bin.dir, 'osascript');
+    ollama = new FakeOllama();
+    await ollama.start();
+    // Two small models (no size limit applies): granite expires first, so it is the least recently used.
+    ollama.loaded = [
+      { name: 'granite3.3:2b', size: 2 * GiB, size_vram: 2 * GiB, digest: 'a', expires_at: new Date(Date.now() + 60_000).toISOString() },
+      { name: 'llama3.2:3b', size: 3 * GiB, size_vram: 3 * GiB, digest: 'b', expires_at: new Date(Date.now() + 240_000).toISOString() },
+    ];
+    ollama.showFrom('granite3.3:2b', 'show-text.json');
+    ollama.showFrom('llama3.2:3b', 'show-text.json');
+    sandbox = await makeSandbox(bin.dir);
+  });
+  afterAll(async () => {
+    await ollama.stop();
+    await sandbox.cleanup();
+    await bin.cleanup();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('unloads the least recently used model at warn, the rest at critical, notifies once, and recovers', async () => {
+    const config = path.join(sandbox.home, 'config.yaml');
+    await writeFile(
+      config,
+      [
+        'daemon:',
+        '  intervalMs: 200',
+        '  fastIntervalMs: 100',
+        'ollama:',
+        `  url: ${ollama.url}`,
+        'guard:',
+        '  sustainMs: 400',
+        '  cooldownMs: 60000', // no second warn unload: the next one must come from critical
+        '  recoverMs: 1000',
+        '',
+      ].join('\n'),
+    );
+    const stateFile = path.join(sandbox.darwinStateDir, 'state.json');
+    const daemon = startCliProcess(['run', '--platform', 'darwin', '--config', config], sandbox.env);
+    try {
+      await waitFor(async () => ((await readJson<DaemonState>(stateFile))?.samples ?? 0) >= 5, 15_000, 'normal samples');
+      expect(ollama.unloads).toEqual([]);
+      const calm = await readJson<DaemonState>(stateFile);
+      expect(calm?.guard).toMatchObject({ level: 'normal', unloading: null });
+      expect(calm?.ollama).toMatchObject({ status: 'ok', models: [{ name: 'granite3.3:2b', kind: 'text' }, { name: 'llama3.2:3b', kind: 'text' }] });
+
+      await setPhase(WARN);
+      await waitFor(() => Promise.resolve(ollama.unloads.length >= 1), 15_000, 'the warn unload');
+      expect(ollama.unloads).toEqual(['granite3.3:2b']);
+      const status = await runCliProcess(['status', '--json', '--platform', 'darwin', '--config', config], sandbox.env);
+      expect(JSON.parse(status.stdout)).toMatchObject({ guard: { level: 'warn', incident: { id: 1, unloaded: ['granite3.3:2b'] } } });
+
+      await setPhase(CRITICAL);
+      await waitFor(() => Promise.resolve(ollama.unloads.length >= 2), 15_000, 'the critical unload');
+      expect(ollama.unloads).toEqual(['granite3.3:2b', 'llama3.2:3b']);
+      expect(ollama.loaded).toEqual([]);
+
+      await setPhase(NORMAL);
+      await waitFor(async () => (await readRecordedArgv(osascriptLog)).length >= 2, 15_000, 'the recovery notice');
+      const final = await waitFor(async () => {
+        const state = await readJson<DaemonState>(stateFile);
+        return state?.guard?.level === 'normal' ? state : undefined;
+      }, 15_000, 'the guard back at normal');
+      expect(final.guard?.incident).toBeNull();
+    } finally {
+      daemon.kill('SIGTERM');
+      expect((await daemon).exitCode).toBe(0);
+    }
+
+    const calls = await readRecordedArgv(osascriptLog);
+    const script = ['-e', 'on run argv', '-e', 'display notification (item 2 of argv) with title (item 1 of argv)', '-e', 'end run'];
+    expect(calls.map((argv) => argv.slice(0, 6))).toEqual([script, script]);
+    expect(calls.map((argv) => argv.slice(6))).toEqual([
+      ['headroom: memory pressure warn', expect.stringMatching(/: kernel pressure warn; swap 93% used > 90%\. Unloading granite3\.3:2b \(2\.0 GiB\)\.$/) as string],
+      ['headroom: memory recovered', expect.stringMatching(/^Memory pressure is back to normal after .* \(peak: critical\)\. Unloaded: granite3\.3:2b, llama3\.2:3b\.$/) as string],
+    ]);
+  });
+});
