@@ -17,6 +17,7 @@ import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
 import { makeFakeProc } from '../test/helpers/fake-proc.js';
 import { fixturePath, readFixture } from '../test/helpers/fixtures.js';
 import { deriveVmStatStream } from '../test/helpers/vm-stat-stream.js';
+import { measureReaction, quantile } from './bench-reaction.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -150,6 +151,7 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
   }
 }
 
+const reactionTrials = 20;
 process.stderr.write(`measuring linux and darwin side by side: ${WARMUP} warm-up + ${MEASURED} samples each at intervalMs 100 (about 2 min)…\n`);
 const results = await Promise.all([measure('linux'), measure('darwin')]);
 console.log(`\nheadroom sampling cost (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores)\n`);
@@ -170,3 +172,26 @@ for (const r of results) {
 console.log('\n% of one core at 1 s = CPU per sample / 1000 ms. darwin children are sh/awk fakes, not sysctl itself.');
 console.log('"children / sample": sysctl runs in the measured window (the darwin ones are started by the xargs pump,');
 console.log('not by the daemon); "long-lived": vm_stat streams and xargs pumps started over the whole run.');
+
+process.stderr.write(`\nmeasuring reaction latency: ${reactionTrials} trials each, intervalMs 1000 and 250, from normal and from warn (about 4 min)…\n`);
+const reactions = [];
+for (const intervalMs of [1000, 250]) {
+  for (const from of ['normal', 'warn'] as const) reactions.push(await measureReaction(intervalMs, from, reactionTrials));
+}
+console.log('\nreaction latency: fake sysctl reports critical → fake Ollama receives the unload');
+console.log('intervalMs  from     trials  median   p95      max      goal p95 ≤ intervalMs + 250 ms');
+for (const r of reactions) {
+  const p95 = quantile(r.latenciesMs, 0.95);
+  console.log(
+    [
+      String(r.intervalMs).padEnd(10),
+      r.from.padEnd(7),
+      String(r.latenciesMs.length).padStart(6),
+      `${quantile(r.latenciesMs, 0.5)} ms`.padStart(8),
+      `${p95} ms`.padStart(8),
+      `${Math.max(...r.latenciesMs)} ms`.padStart(8),
+      p95 <= r.intervalMs + 250 ? '  met' : '  missed',
+    ].join(' '),
+  );
+}
+console.log('"from warn": the pressure was at warn first, so the daemon was sampling every fastIntervalMs (250 ms).');

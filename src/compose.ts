@@ -1,5 +1,5 @@
 /**
- * The composition root: the only module that wires real adapters (execa, pino, node:fs, the
+ * The composition root: the only module that wires real adapters (child processes, pino, node:fs, the
  * system clock) to the platform backends and the daemon. CLI commands call in here.
  */
 import { readFileSync } from 'node:fs';
@@ -129,24 +129,56 @@ export interface DaemonExit {
 
 /** Longest time from SIGTERM/SIGINT to exit; launchd's exit timeout is 5 s, the goal is 2 s. */
 export const SHUTDOWN_DEADLINE_MS = 1800;
+/** How long the tick under way at SIGTERM may finish before its commands are canceled. */
+export const SHUTDOWN_CANCEL_AFTER_MS = 1000;
 
 /**
  * Runs the daemon in the foreground until SIGTERM or SIGINT. Throws AlreadyRunningError when
  * another daemon holds the socket.
  */
 export async function runDaemon(setup: Setup, surroundings: Surroundings, options: RunOptions = {}): Promise<DaemonExit> {
+  // Signals first: a SIGTERM while starting up must still end in a clean exit 0.
+  const stop = new AbortController();
+  const cancel = new AbortController();
+  let logger: Logger = silentLogger;
+  let handle: LoggerHandle | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stop.signal.aborted) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      handle?.flush();
+      process.exit(130);
+    }
+    logger.info({ signal }, 'stopping');
+    stop.abort();
+    setTimeout(() => cancel.abort(), SHUTDOWN_CANCEL_AFTER_MS).unref();
+    setTimeout(() => {
+      logger.warn({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline reached: exiting without waiting further');
+      handle?.flush();
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   process.umask(0o077);
   const { paths, config } = setup;
   await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
-  const handle: LoggerHandle = createLogger({
+  handle = createLogger({
     level: config.log.level,
     file: paths.logFile,
     stdout: config.log.stdout,
     isTTY: surroundings.isTTY,
   });
-  const logger: Logger = handle.logger;
+  logger = handle.logger;
   const startedAt = Date.now();
-  const lock = await InstanceLock.acquire(paths.socketFile, { pid: process.pid, startedAt });
+  let lock: InstanceLock;
+  try {
+    lock = await InstanceLock.acquire(paths.socketFile, { pid: process.pid, startedAt });
+  } catch (error) {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    throw error;
+  }
   await chmod(paths.socketFile, 0o600);
   const removed = await removeStaleTempFiles(paths.stateFile);
 
@@ -172,24 +204,6 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     pid: process.pid,
   });
 
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      handle.flush();
-      process.exit(130);
-    }
-    logger.info({ signal }, 'stopping');
-    controller.abort();
-    setTimeout(() => {
-      logger.warn({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline reached: exiting without waiting further');
-      handle.flush();
-      process.exit(0);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-
   logger.info(
     {
       version: HEADROOM_VERSION,
@@ -204,8 +218,9 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     'headroom started',
   );
   try {
-    await daemon.run(controller.signal);
+    await daemon.run(stop.signal, cancel.signal);
   } finally {
+    cancel.abort();
     await guarded?.guard.settle();
     await sensor.close();
     await lock.release();

@@ -1,4 +1,6 @@
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixturePath } from '../../test/helpers/fixtures.js';
 import { commandFailure } from '../ports/command-runner.js';
@@ -86,5 +88,27 @@ describe('ChildProcessRunner', () => {
   it('uses the HOME of the parent environment it was given', async () => {
     const result = await new ChildProcessRunner({ PATH: env.PATH, HOME: os.tmpdir() }).run('print-env', [], { timeoutMs: 5000 });
     expect(result.stdout).toContain(`HOME=${os.tmpdir()}`);
+  });
+});
+
+describe('ChildProcessRunner when the process is out of file descriptors', () => {
+  it('returns a spawn error instead of crashing (EMFILE)', async () => {
+    const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/adapters/child-process-runner.js');
+    const script = `
+      import { openSync } from 'node:fs';
+      const { ChildProcessRunner } = await import(${JSON.stringify(built)});
+      const held = [];
+      try { for (;;) held.push(openSync('/dev/null', 'r')); } catch {}
+      const runner = new ChildProcessRunner(process.env);
+      const run = await runner.run('true', [], { timeoutMs: 2000 });
+      const stream = runner.streamLines('true', [], { onLine: () => {} });
+      const exit = await stream.exited;
+      console.log(JSON.stringify({ run: run.spawnError, stream: exit.spawnError }));
+    `;
+    const result = await new ChildProcessRunner(env).run('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" --input-type=module -e "$0"`, script], { timeoutMs: 20_000 });
+    expect(result.exitCode).toBe(0);
+    const reported = JSON.parse(result.stdout) as { run: string; stream: string };
+    expect(reported.run).toMatch(/EMFILE/);
+    expect(reported.stream).toMatch(/EMFILE/);
   });
 });

@@ -4,11 +4,11 @@
  * timeout ends the whole process group (SIGTERM, then SIGKILL after a grace period) so a wedged
  * grandchild cannot keep the pipes open.
  *
- * Why not execa: the darwin sampler spawns one `sysctl` per second, and execa measured 2.0 ms of
- * parent CPU per spawn and +40 MiB RSS against 0.8 ms for child_process.spawn (docs/memory.md).
+ * Why not execa: the darwin sampler spawned one `sysctl` per second, and execa measured 3.27 ms
+ * of parent CPU per spawn against 1.36 ms for child_process.spawn (npm run bench:spawn, docs/memory.md).
  * We used little of execa beyond spawn itself: the timeout and group kill are ours either way.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { CommandResult, CommandRunner, LineStream, LineStreamHandlers, RunOptions } from '../ports/command-runner.js';
 
@@ -38,17 +38,36 @@ export class ChildProcessRunner implements CommandRunner {
   run(file: string, args: readonly string[], options: RunOptions): Promise<CommandResult> {
     const started = performance.now();
     this.spawned += 1;
+    const failed = (spawnError: string): CommandResult => ({
+      file,
+      args,
+      exitCode: undefined,
+      signal: undefined,
+      stdout: '',
+      stderr: '',
+      timedOut: false,
+      canceled: false,
+      spawnError,
+      durationMs: Math.round(performance.now() - started),
+    });
+    if (options.signal?.aborted) return Promise.resolve({ ...failed('canceled before it started'), canceled: true });
     return new Promise((resolve) => {
-      const child = spawn(file, args, {
-        env: { ...baseChildEnv(this.parentEnv), ...options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
+      let child: ChildProcess;
+      try {
+        child = spawn(file, args, { env: { ...baseChildEnv(this.parentEnv), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      } catch (error) {
+        // ENOMEM, E2BIG and friends throw at once instead of emitting "error".
+        resolve(failed(spawnErrorText(error)));
+        return;
+      }
+      let spawnError: string | undefined;
+      child.on('error', (error) => {
+        spawnError = spawnErrorText(error);
       });
       const stdout = collect(child.stdout);
       const stderr = collect(child.stderr);
       let timedOut = false;
       let canceled = false;
-      let spawnError: string | undefined;
       const timer = setTimeout(() => {
         timedOut = true;
         killGroup(child.pid);
@@ -57,11 +76,7 @@ export class ChildProcessRunner implements CommandRunner {
         canceled = true;
         killGroup(child.pid);
       };
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener('abort', onAbort, { once: true });
-      child.on('error', (error: NodeJS.ErrnoException) => {
-        spawnError = error.code === 'ENOENT' ? 'not found on PATH' : error.code === 'EACCES' ? 'not executable' : error.message;
-      });
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
@@ -84,52 +99,70 @@ export class ChildProcessRunner implements CommandRunner {
   streamLines(file: string, args: readonly string[], handlers: LineStreamHandlers): LineStream {
     const started = performance.now();
     this.spawned += 1;
-    const child = spawn(file, args, { env: baseChildEnv(this.parentEnv), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => handlers.onLine(line));
-    if (handlers.onErrorLine) {
-      const onErrorLine = handlers.onErrorLine;
-      createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => onErrorLine(line));
-    }
-    const stderr = collect(child.stderr, 64 * 1024);
-    // A child that exits while we write must not crash the daemon with EPIPE.
-    child.stdin.on('error', () => undefined);
-    let stopped = false;
+    let child: ChildProcess | null = null;
     let spawnError: string | undefined;
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      spawnError = error.code === 'ENOENT' ? 'not found on PATH' : error.message;
+    try {
+      child = spawn(file, args, { env: baseChildEnv(this.parentEnv), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    } catch (error) {
+      spawnError = spawnErrorText(error);
+    }
+    const result = (exitCode: number | null, signal: NodeJS.Signals | null, stderrText: string, canceled: boolean): CommandResult => ({
+      file,
+      args,
+      exitCode: spawnError === undefined && exitCode !== null ? exitCode : undefined,
+      signal: signal ?? undefined,
+      stdout: '',
+      stderr: stderrText,
+      timedOut: false,
+      canceled,
+      spawnError,
+      durationMs: Math.round(performance.now() - started),
     });
+    if (!child) {
+      return { pid: undefined, write: () => undefined, stop: () => undefined, exited: Promise.resolve(result(null, null, '', false)) };
+    }
+    const spawned = child;
+    spawned.on('error', (error) => {
+      spawnError = spawnErrorText(error);
+    });
+    // With EMFILE the child comes back without pipes; it then only emits "error" and "close".
+    if (spawned.stdout) createInterface({ input: spawned.stdout, crlfDelay: Infinity }).on('line', (line) => handlers.onLine(line));
+    if (spawned.stderr && handlers.onErrorLine) {
+      const onErrorLine = handlers.onErrorLine;
+      createInterface({ input: spawned.stderr, crlfDelay: Infinity }).on('line', (line) => onErrorLine(line));
+    }
+    const stderr = spawned.stderr ? collect(spawned.stderr, 64 * 1024) : { text: () => '' };
+    // A child that exits while we write must not crash the daemon with EPIPE.
+    spawned.stdin?.on('error', () => undefined);
+    let stopped = false;
     const exited = new Promise<CommandResult>((resolve) => {
-      child.on('close', (code, signal) =>
-        resolve({
-          file,
-          args,
-          exitCode: spawnError === undefined && code !== null ? code : undefined,
-          signal: signal ?? undefined,
-          stdout: '',
-          stderr: stderr.text(),
-          timedOut: false,
-          canceled: stopped,
-          spawnError,
-          durationMs: Math.round(performance.now() - started),
-        }),
-      );
+      spawned.on('close', (code, signal) => resolve(result(code, signal, stderr.text(), stopped)));
     });
     return {
-      pid: child.pid,
+      pid: spawned.pid,
       write: (text) => {
-        if (child.stdin.writable) child.stdin.write(text);
+        if (spawned.stdin?.writable) spawned.stdin.write(text);
       },
       stop: () => {
         if (stopped) return;
         stopped = true;
-        killGroup(child.pid);
+        killGroup(spawned.pid);
       },
       exited,
     };
   }
 }
 
-function collect(stream: NodeJS.ReadableStream, limit = MAX_OUTPUT_BYTES): { text(): string } {
+/** "not found on PATH" for ENOENT, "not executable" for EACCES, else the error's own words. */
+function spawnErrorText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'not found on PATH';
+  if (code === 'EACCES') return 'not executable';
+  return (error as Error).message;
+}
+
+function collect(stream: NodeJS.ReadableStream | null, limit = MAX_OUTPUT_BYTES): { text(): string } {
+  if (!stream) return { text: () => '' };
   // Keeps the first `limit` bytes; a command that prints more is cut, and the cut is marked.
   const chunks: Buffer[] = [];
   let size = 0;

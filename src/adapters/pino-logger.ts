@@ -2,7 +2,7 @@
  * The real logger: pino writing JSON lines to the log file (synchronously, so the last lines
  * before a freeze reach the disk), and optionally pretty or JSON lines on stdout.
  */
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import pretty from 'pino-pretty';
@@ -23,14 +23,46 @@ export interface LoggerHandle {
   flush(): void;
 }
 
+/**
+ * Wraps the file destination so that a full disk (ENOSPC, exactly when macOS cannot grow swap)
+ * or a vanished log folder drops log lines instead of throwing out of a log call and ending the
+ * daemon. The first failure, and the recovery, are reported once on stderr.
+ */
+function failSafe(destination: pino.DestinationStream & NodeJS.EventEmitter, file: string): pino.DestinationStream {
+  let failing = false;
+  let lastError: Error | null = null;
+  // A synchronous SonicBoom reports a failed write as an "error" event during write(); without a
+  // listener that event would throw.
+  destination.on('error', (error: Error) => {
+    lastError = error;
+  });
+  return {
+    write(line: string): void {
+      lastError = null;
+      try {
+        destination.write(line);
+      } catch (error) {
+        lastError = error as Error;
+      }
+      if (lastError && !failing) {
+        failing = true;
+        process.stderr.write(`headroom: cannot write ${file} (${lastError.message}); dropping log lines until it works again\n`);
+      } else if (!lastError && failing) {
+        failing = false;
+        process.stderr.write(`headroom: writing ${file} again\n`);
+      }
+    },
+  };
+}
+
 /** Builds the daemon's logger; creates the log folder (mode 0700) and file (mode 0600). */
 export function createLogger(options: LoggerOptions): LoggerHandle {
   const streams: pino.StreamEntry[] = [];
   if (options.file) {
     mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
     const destination = pino.destination({ dest: options.file, sync: true, mode: 0o600 });
-    chmodSync(options.file, 0o600);
-    streams.push({ level: options.level, stream: destination });
+    if (lstatSync(options.file).isFile()) chmodSync(options.file, 0o600);
+    streams.push({ level: options.level, stream: failSafe(destination, options.file) });
   }
   const stdoutMode = options.stdout === 'auto' ? (options.isTTY ? 'pretty' : 'off') : options.stdout;
   if (stdoutMode === 'pretty') {

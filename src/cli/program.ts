@@ -10,6 +10,7 @@ import { PLATFORM_NAMES } from '../platform/platform.js';
 import { HEADROOM_VERSION } from '../version.js';
 import { registerConfig } from './commands/config.js';
 import { registerRun } from './commands/run.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
@@ -28,6 +29,7 @@ export function buildProgram(surroundings: Surroundings, io: CliIo, outcome: Com
   registerRun(program, surroundings, outcome);
   registerStatus(program, surroundings, io, outcome);
   registerConfig(program, surroundings, io, outcome);
+  registerSimulate(program, surroundings, io, outcome);
   program.addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 64 usage error, 78 config error.');
   return program;
 }
@@ -54,7 +56,8 @@ function exitCodeFor(error: unknown, io: CliIo): number {
     return ExitCode.config;
   }
   if (error instanceof AlreadyRunningError) {
-    io.stderr(`headroom: ${error.message}\nStop it first (launchctl, or kill ${error.hello.pid}), or use its state with "headroom status".\n`);
+    const how = error.hello ? `launchctl, or kill ${error.hello.pid}` : 'launchctl, or kill the process';
+    io.stderr(`headroom: ${error.message}\nStop it first (${how}), or use its state with "headroom status".\n`);
     return ExitCode.failure;
   }
   io.stderr(`headroom: ${error instanceof Error ? error.message : String(error)}\n`);

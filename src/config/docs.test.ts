@@ -14,14 +14,59 @@ function schemaLeaves(schema: unknown, prefix: string[] = []): string[] {
   return Object.entries(shape).flatMap(([key, child]) => schemaLeaves(child, [...prefix, key]));
 }
 
+interface DocRow {
+  type: string;
+  defaultText: string;
+  meaning: string;
+}
+
 /** `| \`key\` | type | \`default\` | meaning |` rows of docs/config.md. */
-function docRows(): Map<string, { defaultText: string; meaning: string }> {
-  const rows = new Map<string, { defaultText: string; meaning: string }>();
+function docRows(): Map<string, DocRow> {
+  const rows = new Map<string, DocRow>();
   for (const line of DOCS.split('\n')) {
-    const match = /^\| `([\w.]+)` \| [^|]+ \| `([^`]*)` \| (.*) \|$/.exec(line);
-    if (match?.[1]) rows.set(match[1], { defaultText: match[2] ?? '', meaning: (match[3] ?? '').trim() });
+    const match = /^\| `([\w.]+)` \| ([^|]+) \| `([^`]*)` \| (.*) \|$/.exec(line);
+    if (match?.[1]) rows.set(match[1], { type: (match[2] ?? '').trim(), defaultText: match[3] ?? '', meaning: (match[4] ?? '').trim() });
   }
   return rows;
+}
+
+/** The schema node of a key path. */
+function schemaAt(keyPath: string): unknown {
+  let node: unknown = configSchema;
+  for (const key of keyPath.split('.')) node = (unwrap(node) as { shape: Record<string, unknown> }).shape[key];
+  return node;
+}
+
+/** What the type column must say for a schema node: its kind, range and choices. */
+function expectedTypeWords(node: unknown): string[] {
+  const nullable = isNullable(node);
+  const inner = unwrap(node) as { def: { type: string }; minValue?: number | null; maxValue?: number | null; isInt?: boolean; options?: string[] };
+  const words: string[] = [];
+  switch (inner.def.type) {
+    case 'number':
+      words.push(inner.isInt ? 'integer' : 'number', `${inner.minValue}–${inner.maxValue}`);
+      break;
+    case 'enum':
+      words.push(...(inner.options ?? []).map((option) => `\`${option}\``));
+      break;
+    case 'boolean':
+      words.push('boolean');
+      break;
+    case 'array':
+      words.push('list');
+      break;
+  }
+  if (nullable) words.push('null');
+  return words;
+}
+
+function isNullable(node: unknown): boolean {
+  let current = node as { def?: { type: string; innerType?: unknown } } | undefined;
+  while (current?.def) {
+    if (current.def.type === 'nullable') return true;
+    current = current.def.innerType as typeof current;
+  }
+  return false;
 }
 
 function valueAt(object: unknown, keyPath: string): unknown {
@@ -36,10 +81,11 @@ describe('docs/config.md', () => {
     expect([...rows.keys()].sort()).toEqual([...leaves].sort());
   });
 
-  it.each(leaves)('gives the schema default and a meaning for %s', (key) => {
+  it.each(leaves)('gives the schema default, type, range and a meaning for %s', (key) => {
     const row = rows.get(key);
     expect(row, `docs/config.md has no row for ${key}`).toBeDefined();
     expect(JSON.parse(row!.defaultText)).toEqual(valueAt(defaultConfig(), key));
+    for (const word of expectedTypeWords(schemaAt(key))) expect(row!.type, `type column of ${key}`).toContain(word);
     expect(row!.meaning.length).toBeGreaterThan(10);
   });
 });

@@ -66,14 +66,17 @@ export class Daemon {
     return this.deps.guard?.alert ? Math.min(fastIntervalMs, intervalMs) : intervalMs;
   }
 
-  /** Ticks until `signal` aborts, then writes a final state marked stopped. */
-  async run(signal: AbortSignal): Promise<void> {
+  /**
+   * Ticks until `stop` aborts, then writes a final state marked stopped. A tick under way when
+   * `stop` aborts runs to its end; `cancel` (aborted later, at a deadline) stops its commands.
+   */
+  async run(stop: AbortSignal, cancel: AbortSignal = stop): Promise<void> {
     const { clock } = this.deps;
-    while (!signal.aborted) {
+    while (!stop.aborted) {
       const startedAt = clock.now();
-      await this.tick(signal);
-      if (signal.aborted) break;
-      await clock.sleep(Math.max(0, startedAt + this.nextIntervalMs - clock.now()), signal);
+      await this.tick(cancel);
+      if (stop.aborted) break;
+      await clock.sleep(Math.max(0, startedAt + this.nextIntervalMs - clock.now()), stop);
     }
     this.state = { ...this.state, stoppedAt: clock.now() };
     this.persist();
@@ -87,8 +90,13 @@ export class Daemon {
     } catch (error) {
       snapshot = unknownSnapshot(this.deps.clock.now(), `memory sensor failed: ${(error as Error).message}`);
     }
-    this.report(snapshot);
-    if (this.deps.guard) await this.deps.guard.tick(snapshot, signal);
+    try {
+      this.report(snapshot);
+      if (this.deps.guard) await this.deps.guard.tick(snapshot, signal);
+    } catch (error) {
+      // The guard catches its own failures; this is the last line, so that nothing ends the loop.
+      this.log.error({ err: error }, 'tick failed after sampling');
+    }
     this.state = { ...this.state, lastSampleAt: snapshot.at, samples: this.state.samples + 1, memory: snapshot, ...this.guardState() };
     this.persist();
     return snapshot;

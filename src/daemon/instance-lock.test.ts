@@ -1,9 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AlreadyRunningError, InstanceLock, probeDaemon } from './instance-lock.js';
+import { AlreadyRunningError, InstanceLock, probeDaemon, probeSocket } from './instance-lock.js';
 
 let dir: string;
 let socketFile: string;
@@ -42,22 +43,51 @@ describe('InstanceLock', () => {
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
   });
 
-  it('takes over a socket file nobody listens on (left by a SIGKILL)', async () => {
-    // A bound socket whose server is gone: close without unlinking by leaving the file behind.
-    await writeFile(socketFile, '');
-    expect(await probeDaemon(socketFile)).toBeNull();
+  it('takes over a socket left by a SIGKILLed daemon', async () => {
+    // A real socket file whose listener died: a child listens, then is killed with SIGKILL.
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socketFile)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect((await stat(socketFile)).isSocket()).toBe(true);
+    expect(await probeSocket(socketFile)).toEqual({ state: 'stale' });
     held.push(await InstanceLock.acquire(socketFile, { pid: 3, startedAt: 3 }));
     expect(await probeDaemon(socketFile)).toEqual({ pid: 3, startedAt: 3 });
   });
 
-  it('treats a listener that is not headroom as nobody', async () => {
-    const server = net.createServer((socket) => socket.end('HTTP/1.1 400\r\n\r\n'));
-    await new Promise<void>((resolve) => server.listen(socketFile, resolve));
+  it('takes over a plain file at the socket path', async () => {
+    await writeFile(socketFile, '');
+    held.push(await InstanceLock.acquire(socketFile, { pid: 3, startedAt: 3 }));
+    expect(await probeDaemon(socketFile)).toEqual({ pid: 3, startedAt: 3 });
+  });
+
+  it('refuses to start next to a holder that accepts but does not answer (stopped, or swapping)', async () => {
+    const connections: net.Socket[] = [];
+    const silent = net.createServer((socket) => void connections.push(socket));
+    await new Promise<void>((resolve) => silent.listen(socketFile, resolve));
     try {
-      expect(await probeDaemon(socketFile)).toBeNull();
+      expect(await probeSocket(socketFile, 200)).toEqual({ state: 'live', hello: null });
+      const attempt = InstanceLock.acquire(socketFile, { pid: 4, startedAt: 4 });
+      await expect(attempt).rejects.toBeInstanceOf(AlreadyRunningError);
+      await expect(InstanceLock.acquire(socketFile, { pid: 4, startedAt: 4 })).rejects.toThrow(/accepts connections, but its owner did not say who it is/);
+      expect((await stat(socketFile)).isSocket()).toBe(true);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
+  });
+
+  it('on release, leaves alone a socket file that is no longer its own', async () => {
+    const lock = await InstanceLock.acquire(socketFile, { pid: 6, startedAt: 6 });
+    await rm(socketFile);
+    await writeFile(socketFile, 'someone else');
+    await lock.release();
+    expect(await readFile(socketFile, 'utf8')).toBe('someone else');
+  });
+
+  it('refuses a socket path longer than macOS allows, naming the setting', async () => {
+    const long = path.join(dir, 'x'.repeat(120), 'headroom.sock');
+    await expect(InstanceLock.acquire(long, { pid: 7, startedAt: 7 })).rejects.toThrow(/over the 103 macOS allows; set daemon\.stateDir to a shorter folder/);
   });
 
   it('removes the socket file on release', async () => {

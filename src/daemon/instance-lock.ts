@@ -1,11 +1,13 @@
 /**
- * One daemon per user. The daemon listens on a Unix socket in its state folder; a second daemon
- * that can connect to it refuses to start, and one that cannot (the socket file outlived a
- * SIGKILL) removes the stale file and takes over. A `mkdir` lock guards the check-and-listen step
- * so two daemons starting at the same instant cannot both win.
+ * One daemon per user. The daemon listens on a Unix socket in its state folder. Any connection
+ * that succeeds means a daemon holds the socket, even one too busy (or stopped) to say hello; only
+ * a refused connection (the file outlived a SIGKILL) or a missing file lets a new daemon take
+ * over. A `mkdir` lock guards the check-and-listen step, so two daemons starting at the same
+ * instant cannot both win, and release only removes the socket file it created itself.
  */
-import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
+import { link, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
 
 /** What a running daemon says about itself to whoever connects. */
 export interface DaemonHello {
@@ -13,43 +15,67 @@ export interface DaemonHello {
   startedAt: number;
 }
 
-/** Thrown when another daemon already holds the socket. */
+/** Thrown when another daemon already holds the socket; `hello` is null when it did not answer in time. */
 export class AlreadyRunningError extends Error {
   override name = 'AlreadyRunningError';
   constructor(
-    readonly hello: DaemonHello,
+    readonly hello: DaemonHello | null,
     readonly socketFile: string,
   ) {
-    super(`another headroom daemon is already running for this user (pid ${hello.pid}, socket ${socketFile})`);
+    super(
+      hello
+        ? `another headroom daemon is already running for this user (pid ${hello.pid}, socket ${socketFile})`
+        : `another headroom daemon is already running for this user (socket ${socketFile} accepts connections, but its owner did not say who it is within ${HELLO_TIMEOUT_MS} ms)`,
+    );
   }
 }
 
 /** A startup lock older than this is left from a daemon killed mid-startup. */
 const STALE_STARTUP_LOCK_MS = 10_000;
 /** Longest wait for a running daemon's hello line. */
-const HELLO_TIMEOUT_MS = 1000;
+export const HELLO_TIMEOUT_MS = 1000;
+/** The longest Unix socket path macOS accepts (sun_path is 104 bytes with the terminating NUL). */
+export const MAX_SOCKET_PATH_BYTES = 103;
 
-/** Asks whoever listens on `socketFile` who they are; null when nobody listens. */
-export function probeDaemon(socketFile: string, timeoutMs = HELLO_TIMEOUT_MS): Promise<DaemonHello | null> {
+/** Who holds a socket path: a live listener (maybe without a hello yet), nobody, or no file at all. */
+export type SocketProbe = { state: 'live'; hello: DaemonHello | null } | { state: 'stale' } | { state: 'absent' } | { state: 'error'; code: string };
+
+/** Connects to the socket and waits up to `timeoutMs` for a hello line. */
+export function probeSocket(socketFile: string, timeoutMs = HELLO_TIMEOUT_MS): Promise<SocketProbe> {
   return new Promise((resolve) => {
     const socket = net.createConnection(socketFile);
+    let connected = false;
     let data = '';
     let settled = false;
-    const finish = (value: DaemonHello | null): void => {
+    const finish = (probe: SocketProbe): void => {
       if (settled) return;
       settled = true;
       socket.destroy();
-      resolve(value);
+      resolve(probe);
     };
-    socket.setTimeout(timeoutMs, () => finish(null));
+    socket.on('connect', () => {
+      connected = true;
+    });
+    socket.setTimeout(timeoutMs, () => finish(connected ? { state: 'live', hello: null } : { state: 'error', code: 'ETIMEDOUT' }));
     socket.on('data', (chunk) => {
       data += chunk.toString('utf8');
       const newline = data.indexOf('\n');
-      if (newline >= 0) finish(parseHello(data.slice(0, newline)));
+      if (newline >= 0) finish({ state: 'live', hello: parseHello(data.slice(0, newline)) });
     });
-    socket.on('end', () => finish(parseHello(data)));
-    socket.on('error', () => finish(null));
+    socket.on('end', () => finish({ state: 'live', hello: parseHello(data) }));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (connected) return finish({ state: 'live', hello: parseHello(data) });
+      if (error.code === 'ECONNREFUSED' || error.code === 'ENOTSOCK') return finish({ state: 'stale' });
+      if (error.code === 'ENOENT') return finish({ state: 'absent' });
+      finish({ state: 'error', code: error.code ?? error.message });
+    });
   });
+}
+
+/** The running daemon's hello, or null when no daemon answers with one. */
+export async function probeDaemon(socketFile: string, timeoutMs = HELLO_TIMEOUT_MS): Promise<DaemonHello | null> {
+  const probe = await probeSocket(socketFile, timeoutMs);
+  return probe.state === 'live' ? probe.hello : null;
 }
 
 function parseHello(line: string): DaemonHello | null {
@@ -57,7 +83,7 @@ function parseHello(line: string): DaemonHello | null {
     const value = JSON.parse(line) as Partial<DaemonHello>;
     if (typeof value.pid === 'number' && typeof value.startedAt === 'number') return { pid: value.pid, startedAt: value.startedAt };
   } catch {
-    // Something that is not headroom answered; treat it like nobody.
+    // Something that is not headroom answered.
   }
   return null;
 }
@@ -67,38 +93,64 @@ export class InstanceLock {
   private constructor(
     private readonly server: net.Server,
     readonly socketFile: string,
+    private readonly identity: { dev: number; ino: number },
   ) {}
 
   /** Takes the lock or throws AlreadyRunningError. The socket's folder must exist. */
   static async acquire(socketFile: string, hello: DaemonHello): Promise<InstanceLock> {
+    if (Buffer.byteLength(socketFile) > MAX_SOCKET_PATH_BYTES) {
+      throw new Error(
+        `${socketFile}: the control socket path is ${Buffer.byteLength(socketFile)} bytes, over the ${MAX_SOCKET_PATH_BYTES} macOS allows; set daemon.stateDir to a shorter folder`,
+      );
+    }
     const startupLock = `${socketFile}.lock`;
     await takeStartupLock(startupLock);
     try {
-      const running = await probeDaemon(socketFile);
-      if (running) throw new AlreadyRunningError(running, socketFile);
-      await rm(socketFile, { force: true });
+      await removeStalePrivateNames(socketFile);
+      const probe = await probeSocket(socketFile);
+      if (probe.state === 'live') throw new AlreadyRunningError(probe.hello, socketFile);
+      if (probe.state === 'error') throw new Error(`${socketFile}: cannot tell whether a daemon holds it (${probe.code})`);
+      if (probe.state === 'stale') await rm(socketFile, { force: true });
       const server = net.createServer((socket) => {
         socket.on('error', () => undefined);
         socket.end(`${JSON.stringify(hello)}\n`);
       });
+      const privateName = `${socketFile}.${process.pid}`;
+      await rm(privateName, { force: true });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(socketFile, () => {
+        server.listen(privateName, () => {
           server.off('error', reject);
           resolve();
         });
       });
       server.unref();
-      return new InstanceLock(server, socketFile);
+      try {
+        await link(privateName, socketFile);
+      } finally {
+        await rm(privateName, { force: true });
+      }
+      const info = await stat(socketFile);
+      return new InstanceLock(server, socketFile, { dev: info.dev, ino: info.ino });
     } finally {
       await rmdir(startupLock).catch(() => undefined);
     }
   }
 
-  /** Stops listening and removes the socket file. */
+  /** Stops listening and removes the socket file, if it is still the one this lock created. */
   async release(): Promise<void> {
+    const info = await stat(this.socketFile).catch(() => null);
+    if (info !== null && info.dev === this.identity.dev && info.ino === this.identity.ino) await rm(this.socketFile, { force: true });
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await rm(this.socketFile, { force: true });
+  }
+}
+
+/** Private listen names (`headroom.sock.<pid>`) left by a daemon killed mid-startup; called under the startup lock. */
+async function removeStalePrivateNames(socketFile: string): Promise<void> {
+  const dir = path.dirname(socketFile);
+  const prefix = `${path.basename(socketFile)}.`;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length))) await rm(path.join(dir, name), { force: true });
   }
 }
 
@@ -111,7 +163,10 @@ async function takeStartupLock(dir: string): Promise<void> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const info = await stat(dir).catch(() => null);
       if (info && Date.now() - info.mtimeMs > STALE_STARTUP_LOCK_MS) {
-        await rmdir(dir).catch(() => undefined);
+        // Rename is atomic: of two starters breaking the same stale lock, one rename wins and the
+        // other fails, so only one goes on to take a fresh lock in the same turn.
+        const broken = `${dir}.stale-${process.pid}-${attempt}`;
+        if (await rename(dir, broken).then(() => true, () => false)) await rmdir(broken).catch(() => undefined);
       } else if (attempt > 100) {
         throw new Error(`${dir}: another headroom is starting up; try again`, { cause: error });
       } else {

@@ -1,8 +1,9 @@
 /**
  * The daemon's state file. Each write goes to a private temporary file that is then renamed over
  * the old one, so a reader (or a daemon killed mid-write) sees either the old state or the new
- * one, never half of either. No fsync per tick: a power cut may lose the last second of state,
- * which the next tick rewrites anyway.
+ * one, never half of either. There is no fsync per tick, so after a power cut the file can be
+ * empty or truncated (a rename can reach the disk before the data): readers report such a file
+ * as unusable and the next daemon rewrites it on its first tick.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';

@@ -156,6 +156,7 @@ export class Guard {
           clock: this.deps.clock,
           timeoutMs: this.deps.unloadTimeoutMs,
           pollMs: this.deps.unloadPollMs,
+          expiresAtBefore: snapshot.ollama.models.find((m) => m.name === model)?.expiresAt ?? null,
           ...(signal ? { signal } : {}),
         }),
       ),
@@ -163,7 +164,8 @@ export class Guard {
       this.lastUnload = { rule: decision.rule, at: startedAt, outcomes };
       this.inFlight = null;
       for (const outcome of outcomes) {
-        if (outcome.gone) this.log.info({ rule: decision.rule, ...outcome }, 'model unloaded');
+        if (outcome.reloaded) this.log.warn({ rule: decision.rule, ...outcome }, 'model unloaded, and loaded again by a client');
+        else if (outcome.gone) this.log.info({ rule: decision.rule, ...outcome }, 'model unloaded');
         else this.log.error({ rule: decision.rule, ...outcome }, 'model still loaded after the unload');
       }
     });

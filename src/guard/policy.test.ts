@@ -322,6 +322,27 @@ describe('notifications', () => {
     });
   });
 
+  it('gives a rate-limited incident notice one more chance when the incident turns critical', () => {
+    const { log } = run([
+      { t: 0, pressure: 'warn', available: 10, models: TWO },
+      { t: 2, pressure: 'warn', available: 10 }, // incident 1: sent
+      { t: 3, pressure: 'normal', available: 20, models: [] },
+      { t: 18, pressure: 'normal', available: 20 }, // recovery: sent
+      { t: 20, pressure: 'warn', available: 10 },
+      { t: 22, pressure: 'warn', available: 10 }, // incident 2, nothing to unload: suppressed (20 s after the first)
+      { t: 23, pressure: 'warn', available: 10 }, // still warn: stays quiet
+      { t: 25, pressure: 'critical', available: 1 }, // critical: the one retry
+      { t: 26, pressure: 'critical', available: 1 }, // no more
+    ]);
+    expect(notices(log)).toEqual([
+      [2, 'incident', 'sent'],
+      [18, 'recovery', 'sent'],
+      [22, 'incident', 'suppressed'],
+      [25, 'incident', 'sent'],
+    ]);
+    expect(log.find((entry) => entry.t === 25)!.decisions.find((d) => d.kind === 'notify')).toMatchObject({ title: 'headroom: memory pressure critical' });
+  });
+
   it('tells the user when there is nothing to unload, or Ollama cannot be reached', () => {
     const empty = run([{ t: 0, pressure: 'critical', available: 1, models: [] }]);
     expect(empty.log[0]!.decisions.find((d) => d.kind === 'notify')).toMatchObject({ message: expect.stringMatching(/No Ollama model is loaded: the memory is held elsewhere\.$/) as string });

@@ -84,7 +84,7 @@ function advanceLevel(state: GuardState, trigger: Trigger, at: number, rules: Gu
     decisions.push({ kind: 'level', from: state.level, to: next, reason });
     if (state.level === 'normal') {
       state.incidents += 1;
-      state.incident = { id: state.incidents, startedAt: at, peak: next === 'critical' ? 'critical' : 'warn', unloaded: [], notified: false, noticeSent: false };
+      state.incident = { id: state.incidents, startedAt: at, peak: next === 'critical' ? 'critical' : 'warn', unloaded: [], notified: false, noticeSent: false, criticalRetried: false };
     } else if (next === 'normal') {
       closeIncident(state, at, rules, decisions);
     } else if (next === 'critical' && state.incident) {
@@ -103,7 +103,11 @@ function closeIncident(state: GuardState, at: number, rules: GuardRules, decisio
   decisions.push({ kind: 'notify', topic: 'recovery', title, message });
 }
 
-/** Tells the user once per incident, with the first action taken (or that there is none to take). */
+/**
+ * Tells the user once per incident, with the first action taken (or that there is none to take).
+ * A notice held back by the rate limit gets one more chance if the incident turns critical:
+ * flapping at warn stays quiet, but a new critical incident is never silent.
+ */
 function notifyIncident(
   state: GuardState,
   snapshot: GuardSnapshot,
@@ -114,12 +118,16 @@ function notifyIncident(
   decisions: Decision[],
 ): void {
   const incident = state.incident;
-  if (!incident || incident.notified || state.level === 'normal') return;
+  if (!incident || state.level === 'normal') return;
+  const retry = incident.notified && !incident.noticeSent && !incident.criticalRetried && state.level === 'critical';
+  if (incident.notified && !retry) return;
   const pressureUnload = unload && unload.rule !== 'oversize' ? unload : null;
   const nothingToDo = snapshot.ollama.status !== 'ok' || models.length === 0;
   if (!pressureUnload && !nothingToDo) return; // wait for the first action, which the notice reports
   const { title, message } = incidentMessage(state.level, snapshot, trigger, pressureUnload, models, rules);
-  const notice = withRateLimit(state, 'pressure', snapshot.at, rules, { kind: 'notify', topic: 'incident', title, message });
+  const key = retry ? 'pressure:critical' : 'pressure';
+  const notice = withRateLimit(state, key, snapshot.at, rules, { kind: 'notify', topic: 'incident', title, message });
+  if (retry) incident.criticalRetried = true;
   incident.notified = true;
   incident.noticeSent = notice.suppressed === undefined;
   decisions.push(notice);

@@ -75,6 +75,8 @@ export interface Incident {
   notified: boolean;
   /** Whether it was sent; the recovery notice only follows a notice that was. */
   noticeSent: boolean;
+  /** Whether a rate-limited notice was retried when the incident turned critical. */
+  criticalRetried: boolean;
 }
 
 /** What the policy remembers between ticks. Serialisable. */

@@ -133,3 +133,31 @@ describe('unloadAndWait', () => {
     expect(fake.requestsTo('/api/ps')).toHaveLength(0);
   });
 });
+
+describe('unloadAndWait when a client loads the model again at once', () => {
+  it('ends the wait as "reloaded" when /api/ps lists it with a new expiry', async () => {
+    fake.loaded = psFixtureModels('ps-two-models.json');
+    const before = (await client.listLoaded()).find((m) => m.name === 'granite3.3:2b')!.expiresAt;
+    // The fake unloads at once; a client puts the model back with a fresh keep-alive before our first poll.
+    const reload = setInterval(() => {
+      if (!fake.loaded.some((m) => m.name === 'granite3.3:2b')) {
+        fake.loaded.push({ ...psFixtureModels('ps-two-models.json')[0]!, expires_at: new Date(Date.now() + 300_000).toISOString() });
+      }
+    }, 1);
+    try {
+      const outcome = await unloadAndWait(client, 'granite3.3:2b', { clock: systemClock, timeoutMs: 3000, pollMs: 50, expiresAtBefore: before });
+      expect(outcome).toMatchObject({ gone: true, reloaded: true });
+      expect(outcome.waitedMs).toBeLessThan(3000);
+    } finally {
+      clearInterval(reload);
+    }
+  });
+
+  it('keeps waiting while the listed expiry is the old one (the unload is still pending)', async () => {
+    fake.loaded = psFixtureModels('ps-two-models.json');
+    fake.unloadDelayMs = 60_000;
+    const before = (await client.listLoaded()).find((m) => m.name === 'granite3.3:2b')!.expiresAt;
+    const outcome = await unloadAndWait(client, 'granite3.3:2b', { clock: systemClock, timeoutMs: 200, pollMs: 50, expiresAtBefore: before });
+    expect(outcome.gone).toBe(false);
+  });
+});

@@ -50,7 +50,7 @@ export interface LineStreamHandlers {
   onErrorLine?: (line: string) => void;
 }
 
-/** The narrow runner every sensor and action uses; adapters/execa-runner.ts is the real one. */
+/** The narrow runner every sensor and action uses; adapters/child-process-runner.ts is the real one. */
 export interface CommandRunner {
   run(file: string, args: readonly string[], options: RunOptions): Promise<CommandResult>;
   streamLines(file: string, args: readonly string[], handlers: LineStreamHandlers): LineStream;

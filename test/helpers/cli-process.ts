@@ -1,4 +1,5 @@
 /** Spawns the built CLI (dist/cli/main.js) the way a user would, in a private HOME. */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -34,7 +35,10 @@ export async function closedAddress(): Promise<string> {
  * closed port, so a real Ollama on the machine never answers a test.
  */
 export async function makeSandbox(pathPrefix?: string): Promise<Sandbox> {
-  const home = await mkdtemp(path.join(os.tmpdir(), 'hr-home-'));
+  // /tmp rather than os.tmpdir(): macOS's per-user TMPDIR is long enough to push the control
+  // socket's path past the 104 bytes a Unix socket may have.
+  const base = existsSync('/tmp') ? '/tmp' : os.tmpdir();
+  const home = await mkdtemp(path.join(base, 'hr-home-'));
   const env: Record<string, string> = {
     HOME: home,
     PATH: pathPrefix ? `${pathPrefix}:${process.env.PATH ?? ''}` : (process.env.PATH ?? ''),

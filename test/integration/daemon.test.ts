@@ -80,7 +80,17 @@ describe('the daemon on linux (fake proc root)', () => {
     await proc.stage('meminfo-24g-idle.txt', 'pressure-memory-idle.txt');
   });
 
-  it('keeps a valid state file however often it is SIGKILLed mid-run, and restarts over the stale socket', async () => {
+  it('exits 0 on SIGINT too, after finishing the tick under way (no canceled sample)', async () => {
+    const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
+    await waitFor(async () => (await readJson<DaemonState>(stateFile))?.pid === daemon.pid, 15_000, 'the daemon');
+    daemon.kill('SIGINT');
+    expect((await daemon).exitCode).toBe(0);
+    const final = await readState(stateFile);
+    expect(final?.stoppedAt).toBeGreaterThan(0);
+    expect(final?.memory?.errors).toBeUndefined();
+  });
+
+  it('keeps a valid state file however often it is SIGKILLed mid-run, and restarts over the stale socket', { timeout: 120_000 }, async () => {
     const kills = 12;
     for (let i = 0; i < kills; i++) {
       const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
@@ -152,8 +162,11 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
       swapUsedBytes: 13906277827,
       pressure: 'warn',
     });
-    const vmStatCalls = (await readFile(path.join(bin.dir, 'vm_stat.calls'), 'utf8')).trim().split('\n');
-    expect(vmStatCalls).toEqual(['0.2']); // one streaming child, no one-shot fallback
+    const vmStatCalls = (await readFile(path.join(bin.dir, 'vm_stat.calls'), 'utf8')).split('\n').slice(0, -1);
+    // One streaming child. A loaded machine may delay its first row past the wait and cost a
+    // one-shot `vm_stat` (an empty argument line) now and then, but never one per sample.
+    expect(vmStatCalls.filter((args) => args !== '')).toEqual(['0.2']);
+    expect(vmStatCalls.filter((args) => args === '').length).toBeLessThan(state.samples / 4);
     const sysctlCalls = (await readFile(path.join(bin.dir, 'sysctl.calls'), 'utf8')).trim().split('\n');
     expect(sysctlCalls.length).toBeGreaterThanOrEqual(5);
     expect(new Set(sysctlCalls)).toEqual(new Set(['hw.memsize vm.swapusage kern.memorystatus_vm_pressure_level kern.memorystatus_level hw.memsize']));

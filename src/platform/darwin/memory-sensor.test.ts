@@ -112,6 +112,15 @@ describe('DarwinMemorySensor, stream mode', () => {
     expect(runner.spawnCount).toBe(2);
   });
 
+  it('streams at least once a second, however slow the sampling', async () => {
+    const runner = new FakeRunner(answers(), sysctlViaXargs);
+    sensor = new DarwinMemorySensor({ runner, clock: new SimClock(), mode: 'stream', intervalMs: 60_000, commandTimeoutMs: 2000 });
+    const pending = sensor.sample();
+    emitStreamStart(vmStatStream(runner));
+    await pending;
+    expect(vmStatStream(runner)!.args).toEqual(['1']);
+  });
+
   it('passes fractional intervals through, as vm_stat reads its interval with strtod', async () => {
     const runner = new FakeRunner(answers(), sysctlViaXargs);
     sensor = new DarwinMemorySensor({ runner, clock: new SimClock(), mode: 'stream', intervalMs: 250, commandTimeoutMs: 2000 });
@@ -255,7 +264,12 @@ describe('DarwinMemorySensor, stream mode, when sysctl fails behind the pump', (
     const snapshot = await pending;
     expect(snapshot.pressure).toBe('unknown');
     expect(snapshot.errors).toEqual([`sysctl ${SYSCTL_ARGV.join(' ')} (via xargs): sysctl: permission denied`]);
-    // The pump itself is healthy: it is still running.
-    expect(runner.streams.find((s) => s.file === 'xargs')!.stopped).toBe(false);
+    // The pump is replaced, so that the old sysctl's late stdout cannot end the next frame…
+    expect(runner.streams.find((s) => s.file === 'xargs')!.stopped).toBe(true);
+    // …without a backoff: the next sample starts a new one at once.
+    const next = sensor.sample();
+    runner.streams.find((s) => s.file === 'vm_stat')!.emit(STREAM[2]!);
+    await next;
+    expect(runner.streams.filter((s) => s.file === 'xargs')).toHaveLength(2);
   });
 });

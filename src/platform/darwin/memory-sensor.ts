@@ -31,6 +31,8 @@ interface Row {
   receivedAt: number;
 }
 
+/** The slowest the vm_stat child prints, whatever the sampling interval. */
+const MAX_STREAM_INTERVAL_MS = 1000;
 /** Longest wait for the first row of a freshly started vm_stat child (it prints one at once). */
 const FIRST_ROW_WAIT_MS = 1000;
 /** Longest pause between restarts of a vm_stat child that keeps dying. */
@@ -129,16 +131,24 @@ export class DarwinMemorySensor implements MemorySensor {
     }
   }
 
-  /** A row is fresh while it is younger than two intervals plus scheduling slack. */
+  /**
+   * The vm_stat child's interval: the sampling interval, but at least once a second, so that page
+   * figures are never much older than the sysctl figures of the same sample.
+   */
+  private get streamIntervalMs(): number {
+    return Math.min(this.options.intervalMs, MAX_STREAM_INTERVAL_MS);
+  }
+
+  /** A row is fresh while it is younger than two stream intervals plus scheduling slack. */
   private freshRow(): Row | null {
-    const maxAgeMs = this.options.intervalMs * 2 + 500;
+    const maxAgeMs = this.streamIntervalMs * 2 + 500;
     if (this.latest && this.options.clock.now() - this.latest.receivedAt <= maxAgeMs) return this.latest;
     return null;
   }
 
   private ensureStream(): void {
     if (this.stream || this.options.clock.now() < this.nextRestartAt) return;
-    const seconds = (this.options.intervalMs / 1000).toFixed(3).replace(/\.?0+$/, '');
+    const seconds = (this.streamIntervalMs / 1000).toFixed(3).replace(/\.?0+$/, '');
     const parser = new VmStatStreamParser();
     this.streamStartedAt = this.options.clock.now();
     const stream = this.options.runner.streamLines('vm_stat', [seconds], {
@@ -175,7 +185,7 @@ export class DarwinMemorySensor implements MemorySensor {
   private stopStaleStream(): void {
     if (!this.stream) return;
     const lastSignOfLife = Math.max(this.latest?.receivedAt ?? 0, this.streamStartedAt);
-    if (this.options.clock.now() - lastSignOfLife > Math.max(5000, this.options.intervalMs * 5)) {
+    if (this.options.clock.now() - lastSignOfLife > Math.max(5000, this.streamIntervalMs * 5)) {
       this.lastStreamError = 'no row for five intervals';
       this.stream.stop();
     }

@@ -7,7 +7,8 @@
  * Framing: each line asks for the names and then the first name again; the second line for the
  * first name ends the frame. sysctl prints names in the order asked, so the frame is complete.
  * A sysctl that fails prints to stderr at once (its stdout is flushed at exit): when stderr
- * speaks and the frame stays open for STDERR_GRACE_MS, the frame ends with that complaint.
+ * speaks and the frame stays open for STDERR_GRACE_MS, the frame ends with that complaint, and
+ * the pump is restarted so that stdout the old sysctl prints late cannot end the next frame.
  */
 import { commandFailure, describeCommand, type CommandRunner, type LineStream } from '../../ports/command-runner.js';
 import type { Clock } from '../../ports/clock.js';
@@ -28,6 +29,8 @@ interface Pending {
   resolve: (read: PumpRead) => void;
   timer: NodeJS.Timeout;
   graceTimer: NodeJS.Timeout | null;
+  /** Detaches the abort listener from the caller's signal. */
+  detach: () => void;
 }
 
 /** How long a frame stays open after sysctl complained on stderr. */
@@ -60,14 +63,18 @@ export class SysctlPump {
     return this.child === null && this.clock.now() < this.nextStartAt;
   }
 
-  /** Asks for the names once. */
+  /** Asks for the names once. One read at a time: the sensor samples serially. */
   read(signal?: AbortSignal): Promise<PumpRead> {
+    if (signal?.aborted) return Promise.resolve({ stdout: '', failure: `${this.command()}: canceled`, answered: false });
+    if (this.pending) return Promise.resolve({ stdout: '', failure: `${this.command()}: a read is already in progress`, answered: false });
     const child = this.ensureChild();
     if (!child) return Promise.resolve({ stdout: '', failure: `${this.command()}: restarting after a failure`, answered: false });
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.fail(`${this.command()}: timed out after ${this.timeoutMs} ms`), this.timeoutMs);
-      this.pending = { lines: [], errors: [], seenFirst: false, resolve, timer, graceTimer: null };
-      signal?.addEventListener('abort', () => this.fail(`${this.command()}: canceled`), { once: true });
+      const onAbort = (): void => this.fail(`${this.command()}: canceled`);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const detach = (): void => signal?.removeEventListener('abort', onAbort);
+      this.pending = { lines: [], errors: [], seenFirst: false, resolve, timer, graceTimer: null, detach };
       child.write(`${[...this.names, this.names[0]].join(' ')}\n`);
     });
   }
@@ -114,6 +121,9 @@ export class SysctlPump {
         pending.graceTimer ??= setTimeout(() => {
           if (this.pending !== pending) return;
           this.failures = 0;
+          // sysctl answered, but its frame never closed: start a fresh pump for the next read.
+          this.child = null;
+          child.stop();
           this.settle({ stdout: pending.lines.join('\n'), failure: `${this.command()}: ${pending.errors[0]}`, answered: true });
         }, STDERR_GRACE_MS);
       },
@@ -144,6 +154,7 @@ export class SysctlPump {
     this.pending = null;
     clearTimeout(pending.timer);
     if (pending.graceTimer) clearTimeout(pending.graceTimer);
+    pending.detach();
     pending.resolve(read);
   }
 }

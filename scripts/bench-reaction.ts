@@ -1,0 +1,126 @@
+/**
+ * Reaction latency: the time from the fake sysctl starting to report critical pressure to the
+ * fake Ollama receiving the unload, on the real daemon (built, --platform darwin). Each trial
+ * reloads two models, waits for the guard to be back at normal, waits a random part of an
+ * interval (so the switch lands anywhere in the tick), swaps the sysctl answer to critical and
+ * times the first unload request. "from normal" switches straight from a normal answer;
+ * "from warn" first holds a warn answer, during which the daemon samples every fastIntervalMs.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
+import { FakeOllama } from '../test/helpers/fake-ollama.js';
+import { fixturePath, readFixture } from '../test/helpers/fixtures.js';
+import { deriveVmStatStream } from '../test/helpers/vm-stat-stream.js';
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
+const GiB = 1024 ** 3;
+const WARN = readFixture('darwin', 'sysctl-pressure-warn-m4-24g.txt');
+// No capture shows levels 1 or 4: these are the captured warn sample with the level changed.
+const NORMAL = WARN.replace(/^vm\.swapusage: .*$/m, readFixture('darwin', 'sysctl-vm.swapusage-zero.txt').trim()).replace(
+  'kern.memorystatus_vm_pressure_level: 2',
+  'kern.memorystatus_vm_pressure_level: 1',
+);
+const CRITICAL = WARN.replace('kern.memorystatus_vm_pressure_level: 2', 'kern.memorystatus_vm_pressure_level: 4');
+
+/** One configuration's latencies in ms. */
+export interface ReactionResult {
+  intervalMs: number;
+  from: 'normal' | 'warn';
+  latenciesMs: number[];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function until<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Runs `trials` trials for one interval and starting level. */
+export async function measureReaction(intervalMs: number, from: 'normal' | 'warn', trials: number): Promise<ReactionResult> {
+  const home = await mkdtemp(path.join('/tmp', 'hr-react-'));
+  const phaseFile = path.join(home, 'sysctl-phase.txt');
+  const setPhase = async (text: string): Promise<void> => {
+    await writeFile(`${phaseFile}.new`, text);
+    await rename(`${phaseFile}.new`, phaseFile);
+  };
+  await setPhase(NORMAL);
+  const stream = path.join(home, 'stream.txt');
+  await writeFile(stream, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
+  const bin = await makeFakeDarwinBin({
+    sysctlFiles: [phaseFile, fixturePath('darwin', 'sysctl-hw-m4-24g.txt')],
+    vmStatFile: fixturePath('darwin', 'vm_stat-m4-16g-macos26.5.1.txt'),
+    vmStatStreamFile: stream,
+  });
+  const ollama = new FakeOllama();
+  await ollama.start();
+  ollama.showFrom('a:2b', 'show-text.json');
+  ollama.showFrom('b:3b', 'show-text.json');
+  const load = (): void => {
+    const expires = (s: number): string => new Date(Date.now() + s * 1000).toISOString();
+    ollama.loaded = [
+      { name: 'a:2b', size: 2 * GiB, size_vram: 2 * GiB, digest: 'a', expires_at: expires(60) },
+      { name: 'b:3b', size: 3 * GiB, size_vram: 3 * GiB, digest: 'b', expires_at: expires(240) },
+    ];
+  };
+  const config = path.join(home, 'config.yaml');
+  // Short recovery and cooldown so trials follow each other quickly; a long warn sustain so the
+  // warn phase never acts by itself. Neither changes how fast a critical reading is acted on.
+  await writeFile(
+    config,
+    `daemon:\n  intervalMs: ${intervalMs}\n  fastIntervalMs: 250\nollama:\n  url: ${ollama.url}\nguard:\n  sustainMs: 600000\n  recoverMs: 500\n  cooldownMs: 500\nnotify:\n  enabled: false\n`,
+  );
+  const stateFile = path.join(home, 'Library', 'Application Support', 'headroom', 'state.json');
+  const daemon = spawn(process.execPath, [CLI, 'run', '--platform', 'darwin', '--config', config], {
+    env: { HOME: home, PATH: `${bin.dir}:${process.env.PATH ?? ''}` },
+    stdio: 'ignore',
+  });
+  const state = async (): Promise<{ samples: number; guard?: { level: string }; ollama?: { models: unknown[] } } | undefined> =>
+    JSON.parse(await readFile(stateFile, 'utf8')) as { samples: number; guard?: { level: string }; ollama?: { models: unknown[] } };
+  const latenciesMs: number[] = [];
+  try {
+    for (let trial = 0; trial < trials; trial++) {
+      load();
+      await setPhase(NORMAL);
+      await until(async () => {
+        const current = await state();
+        return current?.guard?.level === 'normal' && current.ollama?.models.length === 2 ? current : undefined;
+      }, 30_000, 'the guard back at normal with both models');
+      if (from === 'warn') await setPhase(WARN);
+      // Two more samples in this phase, so that "from warn" runs at the fast interval.
+      const ready = await state();
+      await until(async () => ((await state())?.samples ?? 0) >= (ready?.samples ?? 0) + 2 ? true : undefined, 30_000, 'two samples');
+      await sleep(Math.random() * intervalMs);
+      const before = ollama.unloads.length;
+      const switchedAt = Date.now();
+      await setPhase(CRITICAL);
+      await until(() => Promise.resolve(ollama.unloads.length > before ? true : undefined), 30_000, 'the unload');
+      const request = ollama.requests.filter((r) => r.path === '/api/generate').at(-1);
+      latenciesMs.push((request?.at ?? Date.now()) - switchedAt);
+      await setPhase(NORMAL);
+    }
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((resolve) => daemon.once('exit', resolve));
+    await ollama.stop();
+    await bin.cleanup();
+    if (!process.env.HEADROOM_BENCH_KEEP) await rm(home, { recursive: true, force: true });
+  }
+  return { intervalMs, from, latenciesMs };
+}
+
+/** The q-quantile (0–1) of `values`, nearest rank. */
+export function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+}
