@@ -6,7 +6,9 @@
  * and its RSS at the end. The darwin backend runs against the fake `sysctl` and `vm_stat` of the
  * integration tests, so its child CPU is that of sh/awk fakes, not of the real tools; the
  * daemon's own CPU (spawning, parsing, writing state) is what carries over to a Mac.
- * Child processes per sample are counted from the fakes' call logs.
+ * Child processes per sample are counted from the fakes' call logs. Memory is calm (normal
+ * pressure) and the guard watches a fake Ollama with two models, the steady state of a machine
+ * with headroom; under pressure the daemon samples four times as often on purpose.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +19,7 @@ import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
 import { makeFakeProc } from '../test/helpers/fake-proc.js';
 import { fixturePath, readFixture } from '../test/helpers/fixtures.js';
 import { deriveVmStatStream } from '../test/helpers/vm-stat-stream.js';
+import { FakeOllama, psFixtureModels } from '../test/helpers/fake-ollama.js';
 import { measureReaction, quantile } from './bench-reaction.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -99,8 +102,22 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
   const streamFile = path.join(home, 'vm_stat-stream-derived.txt');
   await writeFile(streamFile, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
   // The fakes sit first on PATH for both backends: the linux backend must call neither.
+  // No capture shows a normal pressure level: the normal answer is the captured warn sample with
+  // the level set to 1 and the zero-swap capture's swap line (see the guard's end-to-end test).
+  const normal = path.join(home, 'sysctl-normal.txt');
+  await writeFile(
+    normal,
+    readFixture('darwin', 'sysctl-pressure-warn-m4-24g.txt')
+      .replace(/^vm\.swapusage: .*$/m, readFixture('darwin', 'sysctl-vm.swapusage-zero.txt').trim())
+      .replace('kern.memorystatus_vm_pressure_level: 2', 'kern.memorystatus_vm_pressure_level: 1'),
+  );
+  const ollama = new FakeOllama();
+  await ollama.start();
+  ollama.loaded = psFixtureModels('ps-two-models.json');
+  ollama.showFrom('granite3.3:2b', 'show-text.json');
+  ollama.showFrom('llava-llama3:8b', 'show-vision-projector.json');
   const bin = await makeFakeDarwinBin({
-    sysctlFiles: [fixturePath('darwin', 'sysctl-hw-m4-24g.txt'), fixturePath('darwin', 'sysctl-pressure-warn-m4-24g.txt')],
+    sysctlFiles: [normal, fixturePath('darwin', 'sysctl-hw-m4-24g.txt')],
     vmStatFile: fixturePath('darwin', 'vm_stat-m4-16g-macos26.5.1.txt'),
     vmStatStreamFile: streamFile,
   });
@@ -109,7 +126,11 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
   await writeFile(path.join(bin.dir, 'xargs'), `#!/bin/sh\necho "$*" >> "$(dirname "$0")/xargs.calls"\nexec ${realXargs} "$@"\n`, { mode: 0o755 });
   const proc = await makeFakeProc();
   const config = path.join(home, 'config.yaml');
-  await writeFile(config, `daemon:\n  intervalMs: 100\nlinux:\n  procRoot: ${proc.root}\n`);
+  // /api/ps is read every 200 ms: one read per two samples, the ratio of the defaults at 1 s.
+  await writeFile(
+    config,
+    `daemon:\n  intervalMs: 100\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: 200\nnotify:\n  enabled: false\nlinux:\n  procRoot: ${proc.root}\n`,
+  );
   const stateFile =
     backend === 'darwin'
       ? path.join(home, 'Library', 'Application Support', 'headroom', 'state.json')
@@ -147,6 +168,7 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
     await new Promise((resolve) => child.once('exit', resolve));
     await bin.cleanup();
     await proc.cleanup();
+    await ollama.stop();
     await rm(home, { recursive: true, force: true });
   }
 }

@@ -164,9 +164,10 @@ export class Guard {
       this.lastUnload = { rule: decision.rule, at: startedAt, outcomes };
       this.inFlight = null;
       for (const outcome of outcomes) {
-        if (outcome.reloaded) this.log.warn({ rule: decision.rule, ...outcome }, 'model unloaded, and loaded again by a client');
-        else if (outcome.gone) this.log.info({ rule: decision.rule, ...outcome }, 'model unloaded');
-        else this.log.error({ rule: decision.rule, ...outcome }, 'model still loaded after the unload');
+        const fields = { rule: decision.rule, ...outcome, snapshot };
+        if (outcome.reloaded) this.log.warn(fields, 'model unloaded, and loaded again by a client');
+        else if (outcome.gone) this.log.info(fields, 'model unloaded');
+        else this.log.error(fields, 'model still loaded after the unload');
       }
     });
     this.inFlight = { models: recheck.models, done };

@@ -3,7 +3,7 @@
  * moves normal → warn → critical → normal, a fake Ollama with two loaded models, and a fake
  * osascript that records its argv.
  */
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,5 +125,29 @@ describe('the guard, end to end in the daemon', () => {
       ['headroom: memory pressure warn', expect.stringMatching(/: kernel pressure warn; swap 93% used > 90%\. Unloading granite3\.3:2b \(2\.0 GiB\)\.$/) as string],
       ['headroom: memory recovered', expect.stringMatching(/^Memory pressure is back to normal after .* \(peak: critical\)\. Unloaded: granite3\.3:2b, llama3\.2:3b\.$/) as string],
     ]);
+  });
+
+  it('with --dry-run, logs "would unload" and sends Ollama nothing', async () => {
+    ollama.loaded = [{ name: 'granite3.3:2b', size: 2 * GiB, size_vram: 2 * GiB, digest: 'a', expires_at: new Date(Date.now() + 60_000).toISOString() }];
+    const before = ollama.requests.length;
+    await setPhase(NORMAL);
+    const config = path.join(sandbox.home, 'dry.yaml');
+    await writeFile(config, `daemon:\n  intervalMs: 200\nollama:\n  url: ${ollama.url}\n`);
+    const logFile = path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log');
+    const daemon = startCliProcess(['run', '--dry-run', '--platform', 'darwin', '--config', config], sandbox.env);
+    try {
+      await waitFor(async () => (await readFile(logFile, 'utf8')).includes(`"pid":${daemon.pid},"component":"ollama"`), 15_000, 'the first Ollama read');
+      await setPhase(CRITICAL);
+      await waitFor(async () => (await readFile(logFile, 'utf8')).includes('"msg":"would unload (dry run)"'), 15_000, 'the dry-run decision');
+    } finally {
+      daemon.kill('SIGTERM');
+      expect((await daemon).exitCode).toBe(0);
+      await setPhase(NORMAL);
+    }
+    const sent = ollama.requests.slice(before).filter((r) => r.path === '/api/generate' || r.path === '/api/chat');
+    expect(sent).toEqual([]);
+    expect(ollama.loaded.map((m) => m.name)).toEqual(['granite3.3:2b']);
+    const notices = await readRecordedArgv(osascriptLog);
+    expect(notices.at(-1)?.at(-1)).toMatch(/Would unload granite3\.3:2b \(2\.0 GiB\)\.$/);
   });
 });
