@@ -14,7 +14,7 @@ import type { MemorySnapshot } from './core/memory.js';
 import { Daemon } from './daemon/daemon.js';
 import { InstanceLock } from './daemon/instance-lock.js';
 import { removeStaleTempFiles } from './daemon/state-file.js';
-import { Guard } from './guard/guard.js';
+import { DEFAULT_READ_BUDGET_MS, Guard } from './guard/guard.js';
 import { guardRules } from './guard/rules.js';
 import { OllamaHttpClient } from './ollama/client.js';
 import { resolveOllamaUrl } from './ollama/host.js';
@@ -23,7 +23,8 @@ import type { MemorySensor } from './core/memory.js';
 import type { CommandRunner } from './ports/command-runner.js';
 import type { OllamaReading } from './guard/types.js';
 import { silentLogger, type Logger } from './ports/logger.js';
-import { createMemorySensor, createNotifier } from './platform/index.js';
+import { createMemorySensor, createNotifier, createProcessTable } from './platform/index.js';
+import { nodeSignaller } from './adapters/node-signaller.js';
 import { detectPlatform, type PlatformName } from './platform/platform.js';
 import { HEADROOM_VERSION } from './version.js';
 
@@ -84,7 +85,7 @@ export async function sampleOnce(setup: Setup, surroundings: Surroundings): Prom
 export async function readOllamaOnce(setup: Setup, surroundings: Surroundings): Promise<{ url: string; reading: OllamaReading }> {
   const url = resolveOllamaUrl(setup.config.ollama.url, surroundings.env);
   const api = new OllamaHttpClient({ baseUrl: url, timeoutMs: setup.config.ollama.timeoutMs });
-  const watcher = new OllamaWatcher(api, systemClock, silentLogger, setup.config.ollama.pollIntervalMs);
+  const watcher = new OllamaWatcher({ api, clock: systemClock, logger: silentLogger, pollIntervalMs: setup.config.ollama.pollIntervalMs, processes: null });
   return { url, reading: await watcher.read(true) };
 }
 
@@ -104,7 +105,8 @@ function createGuard(
   if (!config.guard.enabled) return null;
   const url = resolveOllamaUrl(config.ollama.url, surroundings.env);
   const api = new OllamaHttpClient({ baseUrl: url, timeoutMs: config.ollama.timeoutMs });
-  const watcher = new OllamaWatcher(api, systemClock, deps.logger, config.ollama.pollIntervalMs);
+  const processes = createProcessTable(setup.platform, deps.runner, setup.paths.procRoot, config.daemon.commandTimeoutMs);
+  const watcher = new OllamaWatcher({ api, clock: systemClock, logger: deps.logger, pollIntervalMs: config.ollama.pollIntervalMs, processes });
   const guard = new Guard({
     watcher,
     api,
@@ -115,12 +117,16 @@ function createGuard(
     resample: (signal) => deps.sensor.sample(signal),
     unloadTimeoutMs: config.ollama.unloadTimeoutMs,
     unloadPollMs: UNLOAD_POLL_MS,
+    processes,
+    signaller: nodeSignaller,
+    readBudgetMs: DEFAULT_READ_BUDGET_MS,
   });
   return { guard, watcher, url };
 }
 
 /** Poll pacing while waiting for an unloaded model to leave /api/ps. */
 const UNLOAD_POLL_MS = 250;
+
 
 /** How a daemon run ended. */
 export interface DaemonExit {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { captureLogger } from '../../test/helpers/capture-logger.js';
 import { SimClock } from '../../test/helpers/sim-clock.js';
 import type { MemorySensor, MemorySnapshot, Pressure } from '../core/memory.js';
+import type { Guard } from '../guard/guard.js';
 import { Daemon } from './daemon.js';
 import type { DaemonState } from './state-file.js';
 
@@ -134,5 +135,20 @@ describe('Daemon', () => {
       'could not write the state file',
       'could not write the state file',
     ]);
+  });
+});
+
+describe('Daemon pacing', () => {
+  it('samples every fastIntervalMs while the guard is alert, and every intervalMs otherwise', () => {
+    const clock = new SimClock();
+    const base = { sensor: scriptedSensor(clock, ['normal']), clock, logger: captureLogger(), platform: 'linux' as const, intervalMs: 1000, fastIntervalMs: 250, stateFile: '/unused', pid: 1, saveState: () => undefined };
+    const guard = { alert: false } as unknown as Guard;
+    const daemon = new Daemon({ ...base, guard });
+    expect(daemon.nextIntervalMs).toBe(1000);
+    (guard as unknown as { alert: boolean }).alert = true;
+    expect(daemon.nextIntervalMs).toBe(250);
+    // A fast interval above the normal one is never slower than it.
+    expect(new Daemon({ ...base, intervalMs: 200, guard }).nextIntervalMs).toBe(200);
+    expect(new Daemon({ ...base, guard: null }).nextIntervalMs).toBe(1000);
   });
 });

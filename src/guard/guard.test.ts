@@ -8,12 +8,17 @@ import { GiB } from '../core/units.js';
 import { OllamaHttpClient } from '../ollama/client.js';
 import { OllamaWatcher } from '../ollama/watcher.js';
 import { Guard } from './guard.js';
+import type { ProcessTable, Signaller } from '../ports/processes.js';
+import { readFixture } from '../../test/helpers/fixtures.js';
+import { FakeRunner } from '../../test/helpers/fake-runner.js';
+import { OsascriptNotifier } from '../platform/darwin/notify.js';
 import type { GuardRules } from './types.js';
 
 const RULES: GuardRules = {
   floorMinBytes: 4 * GiB,
   floorPercent: 10,
   swapUsedPercent: 90,
+  swapFreeMinBytes: 2 * GiB,
   sustainMs: 2000,
   criticalSustainMs: 0,
   cooldownMs: 10_000,
@@ -48,10 +53,37 @@ let notifier: RecordingNotifier;
 let logger: ReturnType<typeof captureLogger>;
 let fresh: MemorySnapshot;
 
-function makeGuard(rules: GuardRules = RULES): Guard {
+/** A process table with one Ollama runner (pid 4242 unless said), owned by us unless said. */
+class FakeProcesses implements ProcessTable, Signaller {
+  readonly ownUid = 501;
+  readonly ownPid = 1;
+  readonly sent: Array<[number, string]> = [];
+  alive = new Set<number>();
+  constructor(
+    private readonly table: Array<{ pid: number; command: string; uid: number }>,
+    private readonly diesOn: NodeJS.Signals | null = 'SIGTERM',
+  ) {
+    for (const entry of table) this.alive.add(entry.pid);
+  }
+  list() {
+    return Promise.resolve(this.table.filter((p) => this.alive.has(p.pid)).map(({ pid, command }) => ({ pid, ppid: 1, command })));
+  }
+  ownerUid(pid: number) {
+    return Promise.resolve(this.alive.has(pid) ? (this.table.find((p) => p.pid === pid)?.uid ?? null) : null);
+  }
+  send(pid: number, signal: NodeJS.Signals) {
+    this.sent.push([pid, signal]);
+    if (signal === this.diesOn || signal === 'SIGKILL') this.alive.delete(pid);
+    return true;
+  }
+}
+
+const RUNNER = '/Applications/Ollama.app/Contents/Resources/ollama runner --ollama-engine --model /Users/u/.ollama/models/blobs/sha256-' + 'a'.repeat(64) + ' --port 50123';
+
+function makeGuard(rules: GuardRules = RULES, processes: FakeProcesses | null = null): Guard {
   const api = new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 500 });
   return new Guard({
-    watcher: new OllamaWatcher(api, systemClock, logger, 2000),
+    watcher: new OllamaWatcher({ api, clock: systemClock, logger, pollIntervalMs: 2000, processes }),
     api,
     notifier,
     clock: systemClock,
@@ -60,6 +92,9 @@ function makeGuard(rules: GuardRules = RULES): Guard {
     resample: () => Promise.resolve(fresh),
     unloadTimeoutMs: 2000,
     unloadPollMs: 20,
+    processes,
+    signaller: processes,
+    readBudgetMs: 1000,
   });
 }
 
@@ -95,17 +130,48 @@ describe('Guard', () => {
     ]);
     expect(messages()).toEqual(expect.arrayContaining(['guard level warn', 'notification', 'unloading', 'model unloaded']));
     const unloading = logger.entries.find((e) => e.message === 'unloading');
-    expect(unloading?.fields).toMatchObject({ rule: 'warn', models: ['old:8b'], snapshot: { memory: { pressure: 'warn' } }, fresh: { pressure: 'warn' } });
+    // The event carries the snapshot the unload was decided on: the fresh second look.
+    expect(unloading?.fields).toMatchObject({ rule: 'warn', models: ['old:8b'], snapshot: { at: T0 + 2100, memory: { pressure: 'warn' } } });
   });
 
-  it('re-samples before acting and skips the unload when memory has recovered', async () => {
+  it('re-samples before acting: skips the unload when memory has recovered, tells nobody, and starts no cooldown', async () => {
     const guard = makeGuard();
     fresh = memory(2.1, 'normal', 20);
     await guard.tick(memory(0, 'warn', 10));
     await guard.tick(memory(2, 'warn', 10));
     await guard.settle();
     expect(fake.unloads).toEqual([]);
-    expect(logger.entries.find((e) => e.message === 'unload skipped')?.fields).toMatchObject({ skipped: 'memory has recovered', models: ['old:8b'] });
+    expect(notifier.sent).toEqual([]);
+    expect(logger.entries.find((e) => e.message === 'unload skipped')?.fields).toMatchObject({ skipped: 'not needed on a fresh sample', models: ['old:8b'] });
+    // The normal fresh reading broke the sustain; warn holds again from t=3, and at t=5 it acts:
+    // without a cooldown charged for the skipped unload, which would have lasted until t=12.
+    for (const t of [3, 4, 5]) {
+      fresh = memory(t + 0.1, 'warn', 10);
+      await guard.tick(memory(t, 'warn', 10));
+    }
+    await guard.settle();
+    expect(fake.unloads).toEqual(['old:8b']);
+  });
+
+  it('acts on the first look when the fresh sample fails', async () => {
+    const api = new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 500 });
+    const guard = new Guard({
+      watcher: new OllamaWatcher({ api, clock: systemClock, logger, pollIntervalMs: 2000, processes: null }),
+      api,
+      notifier,
+      clock: systemClock,
+      logger,
+      rules: RULES,
+      resample: () => Promise.reject(new Error('sysctl hung')),
+      unloadTimeoutMs: 2000,
+      unloadPollMs: 20,
+      processes: null,
+      signaller: null,
+      readBudgetMs: 1000,
+    });
+    await guard.tick(memory(0, 'critical', 1));
+    await guard.settle();
+    expect([...fake.unloads].sort()).toEqual(['new:8b', 'old:8b']);
   });
 
   it('unloads every model at once on critical', async () => {
@@ -138,7 +204,7 @@ describe('Guard', () => {
     expect(notifier.sent).toEqual([
       {
         title: 'headroom: llama3.3:70b is too large for this Mac',
-        message: 'Unloaded llama3.3:70b: 40.0 GiB is over the 30.0 GiB limit for text models (62.5% of 48.0 GiB). To keep it, add it to guard.allowLargeModels.',
+        message: 'Unloading llama3.3:70b: 40.0 GiB is over the 30.0 GiB limit for text models (62.5% of 48.0 GiB). To keep it, add it to guard.allowLargeModels.',
       },
     ]);
   });
@@ -153,7 +219,15 @@ describe('Guard', () => {
     expect(notifier.sent[0]?.message).toMatch(/Ollama answers with errors: no model can be unloaded\.$/);
     fake.faults.set('/api/ps', { kind: 'hang' });
     await guard.tick(memory(1, 'critical', 1));
-    expect(messages()).toEqual(expect.arrayContaining(['ollama error', 'ollama unreachable']));
+    await guard.settle();
+    fake.faults.set('/api/version', { kind: 'hang' });
+    await guard.tick(memory(2, 'critical', 1));
+    await guard.settle();
+    // That read outlives the tick's budget (two 500 ms timeouts): it lands in the background.
+    for (let i = 0; i < 40 && !messages().includes('ollama unreachable'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    // A /api/ps that hangs while the server answers is "busy" (a load holds Ollama's lock); one
+    // that hangs with the server is "unreachable".
+    expect(messages()).toEqual(expect.arrayContaining(['ollama error', 'ollama busy', 'ollama unreachable']));
   });
 
   it('logs a model that stays loaded after the unload', async () => {
@@ -165,5 +239,92 @@ describe('Guard', () => {
     const stuck = logger.entries.filter((e) => e.message === 'model still loaded after the unload');
     expect(stuck.map((e) => e.fields.model).sort()).toEqual(['new:8b', 'old:8b']);
     expect(stuck[0]?.level).toBe('error');
+  });
+
+  it('stops a model still loading by signalling its runner, when /api/ps is busy', async () => {
+    fake.loaded = [loaded('old:8b', 5, 100)];
+    // The 70B's /api/show names the blob its runner loads (show-text.json with its FROM line changed).
+    fake.shows.set('llama3.3:70b', { ...(JSON.parse(readFixture('ollama', 'show-text.json')) as object), modelfile: `FROM /Users/u/.ollama/models/blobs/sha256-${'a'.repeat(64)}\n` });
+    fake.installed = [
+      { name: 'old:8b', size: 5 * GiB, digest: 'b'.repeat(64) },
+      { name: 'llama3.3:70b', size: 40 * GiB, digest: 'c'.repeat(64) },
+    ];
+    const processes = new FakeProcesses([{ pid: 4242, command: RUNNER, uid: 501 }]);
+    fresh = memory(0.1, 'normal', 30);
+    const client = new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 300 });
+    const busyGuard = new Guard({
+      watcher: new OllamaWatcher({ api: client, clock: systemClock, logger, pollIntervalMs: 0, processes }),
+      api: client,
+      notifier,
+      clock: systemClock,
+      logger,
+      rules: RULES,
+      resample: () => Promise.resolve(fresh),
+      unloadTimeoutMs: 2000,
+      unloadPollMs: 20,
+      processes,
+      signaller: processes,
+      readBudgetMs: 2000,
+    });
+    await busyGuard.tick(memory(1, 'normal', 30)); // /api/ps answers: old:8b is loaded
+    fake.loading = true; // a client asks for llama3.3:70b: Ollama holds the runner's lock while it loads
+    await busyGuard.tick(memory(2, 'normal', 30));
+    await busyGuard.settle();
+    expect(processes.sent).toEqual([[4242, 'SIGTERM']]);
+    expect(fake.unloads).toEqual([]);
+    expect(notifier.sent.at(-1)?.message).toMatch(/^Stopping the load of llama3\.3:70b: 40\.0 GiB is over the 30\.0 GiB limit/);
+    expect(logger.entries.find((e) => e.message === 'ollama busy')?.fields).toMatchObject({ status: 'busy', models: ['old:8b', 'llama3.3:70b'] });
+    fake.finishLoading();
+  });
+
+  it('never signals a runner of another user, nor a pid that is no longer a runner', async () => {
+    const foreign = new FakeProcesses([{ pid: 4242, command: RUNNER, uid: 0 }]);
+    const guard = makeGuard(RULES, foreign);
+    const outcome = await (guard as unknown as { terminateRunner(model: string, pid: number): Promise<{ gone: boolean; error?: string }> }).terminateRunner('m', 4242);
+    expect(outcome).toMatchObject({ gone: false, error: 'pid 4242 belongs to another user: left alone' });
+    const reused = new FakeProcesses([{ pid: 4242, command: '/usr/bin/vim notes.txt', uid: 501 }]);
+    const other = makeGuard(RULES, reused);
+    const second = await (other as unknown as { terminateRunner(model: string, pid: number): Promise<{ gone: boolean; error?: string }> }).terminateRunner('m', 4242);
+    expect(second).toMatchObject({ gone: false, error: 'pid 4242 is no longer an Ollama runner: left alone' });
+    expect([...foreign.sent, ...reused.sent]).toEqual([]);
+  });
+
+  it('follows SIGTERM with SIGKILL when the runner does not stop', async () => {
+    const stubborn = new FakeProcesses([{ pid: 4242, command: RUNNER, uid: 501 }], null);
+    const guard = makeGuard(RULES, stubborn);
+    const outcome = await (guard as unknown as { terminateRunner(model: string, pid: number): Promise<{ gone: boolean }> }).terminateRunner('m', 4242);
+    expect(outcome.gone).toBe(true);
+    expect(stubborn.sent).toEqual([
+      [4242, 'SIGTERM'],
+      [4242, 'SIGKILL'],
+    ]);
+  }, 15_000);
+
+  it('keeps a hostile model name out of the notification script, all the way from /api/ps to osascript', async () => {
+    const hostile = 'x" & do shell script "touch /tmp/pwned" & "';
+    fake.loaded = [loaded(hostile, 40, 300)];
+    fake.shows.set(hostile, JSON.parse(readFixture('ollama', 'show-text.json')) as object);
+    const runner = new FakeRunner(() => ({}));
+    const api = new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 500 });
+    const guard = new Guard({
+      watcher: new OllamaWatcher({ api, clock: systemClock, logger, pollIntervalMs: 2000, processes: null }),
+      api,
+      notifier: new OsascriptNotifier(runner, 5000),
+      clock: systemClock,
+      logger,
+      rules: RULES,
+      resample: () => Promise.resolve(memory(0.1, 'normal', 20)),
+      unloadTimeoutMs: 2000,
+      unloadPollMs: 20,
+      processes: null,
+      signaller: null,
+      readBudgetMs: 1000,
+    });
+    await guard.tick(memory(0, 'normal', 20));
+    await guard.settle();
+    expect(fake.unloads).toEqual([hostile]);
+    const argv = runner.calls[0]!.args;
+    expect(argv.slice(0, 6)).toEqual(['-e', 'on run argv', '-e', 'display notification (item 2 of argv) with title (item 1 of argv)', '-e', 'end run']);
+    expect(argv.slice(6).every((text) => text.includes(hostile))).toBe(true);
   });
 });

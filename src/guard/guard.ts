@@ -1,19 +1,22 @@
 /**
  * The guard in the daemon's tick: read Ollama, run the policy on the snapshot, and carry out the
- * decisions: log each with the snapshot behind it, re-sample before an unload and skip it when
- * memory has recovered, keep one unload in flight, send notifications. The same class runs in
- * the simulator with a simulated Ollama and clock.
+ * decisions: log each with the snapshot behind it, send notifications, and unload. Before an
+ * unload it takes a fresh sample and runs the policy again from the same state: only what the
+ * second run decides is done, so a reading that has already recovered unloads nothing and
+ * starts no cooldown. The same class runs in the simulator with a simulated Ollama and clock.
  */
 import type { MemorySnapshot } from '../core/memory.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { OllamaApi } from '../ports/ollama.js';
+import type { ProcessTable, Signaller } from '../ports/processes.js';
 import type { OllamaWatcher } from '../ollama/watcher.js';
+import { parseRunnerCommand } from '../ollama/runners.js';
 import { unloadAndWait, type UnloadOutcome } from '../ollama/unload.js';
-import { evaluate } from './policy.js';
-import { recheckUnload } from './recheck.js';
-import { initialGuardState, type Decision, type GuardRules, type GuardSnapshot, type GuardState } from './types.js';
+import { evaluate, recordUnload, type Evaluation } from './policy.js';
+import { evaluateTrigger } from './trigger.js';
+import { initialGuardState, type Decision, type GuardRules, type GuardSnapshot, type GuardState, type OllamaReading, type UnloadDecision } from './types.js';
 
 /** What the guard is built from. */
 export interface GuardDeps {
@@ -24,11 +27,16 @@ export interface GuardDeps {
   clock: Clock;
   logger: Logger;
   rules: GuardRules;
-  /** Takes a fresh memory sample for the re-check before an unload. */
+  /** Takes a fresh memory sample for the second look before an unload. */
   resample: (signal?: AbortSignal) => Promise<MemorySnapshot>;
   unloadTimeoutMs: number;
   /** Poll pacing while waiting for an unloaded model to leave /api/ps. */
   unloadPollMs: number;
+  /** For stopping a runner that is still loading; null: such a model is left alone. */
+  processes: ProcessTable | null;
+  signaller: Signaller | null;
+  /** How long a tick waits for /api/ps before going on with the last reading. */
+  readBudgetMs: number;
 }
 
 /** The last unload carried out, for the status. */
@@ -47,12 +55,20 @@ export interface GuardStatus {
   lastUnload: LastUnload | null;
 }
 
+/** A tick waits this long for /api/ps (a healthy answer takes a few ms), then uses the last one. */
+export const DEFAULT_READ_BUDGET_MS = 200;
+
+/** Grace between SIGTERM and SIGKILL for a runner, and the wait after SIGKILL. */
+const TERM_GRACE_MS = 5000;
+const KILL_WAIT_MS = 2000;
+const EXIT_POLL_MS = 100;
+
 /** The guard. */
 export class Guard {
   private state: GuardState = initialGuardState();
-  private inFlight: { models: string[]; done: Promise<void> } | null = null;
+  private readonly inFlight = new Set<string>();
   private lastUnload: LastUnload | null = null;
-  private pending = new Set<Promise<unknown>>();
+  private readonly pending = new Set<Promise<unknown>>();
   private lastPressure: MemorySnapshot['pressure'] = 'normal';
   private readonly log: Logger;
 
@@ -76,35 +92,71 @@ export class Guard {
       level: this.state.level,
       dryRun: this.deps.rules.dryRun,
       incident: this.state.incident,
-      unloading: this.inFlight?.models ?? null,
+      unloading: this.inFlight.size > 0 ? [...this.inFlight] : null,
       lastUnload: this.lastUnload,
     };
   }
 
-  /** One tick: read Ollama, decide, act. Never throws. */
+  /** One tick: read Ollama, decide, look again before unloading, act. Never throws. */
   async tick(memory: MemorySnapshot, signal?: AbortSignal): Promise<Decision[]> {
     this.lastPressure = memory.pressure;
-    const force = this.alert || this.inFlight !== null;
-    const ollama = await this.deps.watcher.read(force);
-    const snapshot: GuardSnapshot = { at: memory.at, memory, ollama, unloadInFlight: this.inFlight !== null };
-    const { state, decisions } = evaluate(this.state, snapshot, this.deps.rules);
-    this.state = state;
-    for (const decision of decisions) {
+    const reading = await this.readOllama(this.alert || this.inFlight.size > 0);
+    const snapshot = this.snapshotOf(memory, reading);
+    let result = evaluate(this.state, snapshot, this.deps.rules);
+    let acted = snapshot;
+    const decided = result.decisions.find((d): d is UnloadDecision => d.kind === 'unload');
+    if (decided) {
+      const second = await this.secondLook(decided, snapshot, signal);
+      if (second) ({ result, snapshot: acted } = second);
+    }
+    this.state = result.state;
+    for (const decision of result.decisions) {
       try {
-        await this.carryOut(decision, snapshot, signal);
+        this.carryOut(decision, acted, signal);
       } catch (error) {
         this.log.error({ err: error, decision }, 'could not carry out a decision');
       }
     }
-    return decisions;
+    return result.decisions;
   }
 
-  /** Waits for the unload in flight and the notifications being sent. */
+  /** Waits for the unloads in flight and the notifications being sent. */
   async settle(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  private async carryOut(decision: Decision, snapshot: GuardSnapshot, signal?: AbortSignal): Promise<void> {
+  /** Reads Ollama, but waits at most `readBudgetMs`: a busy Ollama must not slow the sampling. */
+  private async readOllama(force: boolean): Promise<OllamaReading> {
+    const { watcher, clock, readBudgetMs } = this.deps;
+    const read = watcher.read(force);
+    const budget = new AbortController();
+    const reading = await Promise.race([read, clock.sleep(readBudgetMs, budget.signal).then(() => null)]);
+    budget.abort();
+    return reading ?? watcher.current;
+  }
+
+  private snapshotOf(memory: MemorySnapshot, ollama: OllamaReading): GuardSnapshot {
+    return { at: memory.at, memory, ollama, inFlight: [...this.inFlight] };
+  }
+
+  /** Samples again and re-runs the policy from the same state; null keeps the first run (the sample failed). */
+  private async secondLook(
+    decided: UnloadDecision,
+    first: GuardSnapshot,
+    signal?: AbortSignal,
+  ): Promise<{ result: Evaluation; snapshot: GuardSnapshot } | null> {
+    const fresh = await this.deps.resample(signal).catch(() => null);
+    if (!fresh || !evaluateTrigger(fresh, this.deps.rules).known) return null;
+    const reading = decided.rule === 'oversize' ? await this.readOllama(true) : first.ollama;
+    const snapshot = this.snapshotOf(fresh, reading);
+    const result = evaluate(this.state, snapshot, this.deps.rules);
+    if (!result.decisions.some((d) => d.kind === 'unload')) {
+      this.log.info({ rule: decided.rule, models: decided.models, skipped: 'not needed on a fresh sample', snapshot: first, fresh }, 'unload skipped');
+    }
+    return { result, snapshot };
+  }
+
+  private carryOut(decision: Decision, snapshot: GuardSnapshot, signal?: AbortSignal): void {
     switch (decision.kind) {
       case 'level': {
         const fields = { from: decision.from, to: decision.to, reason: decision.reason, snapshot };
@@ -135,48 +187,75 @@ export class Guard {
     );
   }
 
-  private async unload(decision: Extract<Decision, { kind: 'unload' }>, snapshot: GuardSnapshot, signal?: AbortSignal): Promise<void> {
-    const fields = { rule: decision.rule, models: decision.models, reason: decision.reason, snapshot };
+  private unload(decision: UnloadDecision, snapshot: GuardSnapshot, signal?: AbortSignal): void {
+    const fields = { rule: decision.rule, models: decision.models, terminate: decision.terminate, reason: decision.reason, snapshot };
+    const startedAt = this.deps.clock.now();
     if (this.deps.rules.dryRun) {
       this.log.warn(fields, 'would unload (dry run)');
+      this.state = recordUnload(this.state, decision.rule, decision.models.map((model) => ({ model, gone: true })), startedAt);
       return;
     }
-    const fresh = await this.deps.resample(signal);
-    const stillLoaded = decision.rule === 'oversize' ? await this.loadedNames() : null;
-    const recheck = recheckUnload(decision, fresh, stillLoaded, this.deps.rules);
-    if ('skip' in recheck) {
-      this.log.info({ ...fields, skipped: recheck.skip, fresh }, 'unload skipped');
-      return;
-    }
-    this.log.warn({ ...fields, models: recheck.models, note: recheck.note, fresh }, 'unloading');
-    const startedAt = this.deps.clock.now();
+    this.log.warn(fields, 'unloading');
+    for (const model of decision.models) this.inFlight.add(model);
     const done = Promise.all(
-      recheck.models.map((model) =>
-        unloadAndWait(this.deps.api, model, {
+      decision.models.map((model) => {
+        const pid = decision.terminate[model];
+        if (pid !== undefined) return this.terminateRunner(model, pid);
+        return unloadAndWait(this.deps.api, model, {
           clock: this.deps.clock,
           timeoutMs: this.deps.unloadTimeoutMs,
           pollMs: this.deps.unloadPollMs,
           expiresAtBefore: snapshot.ollama.models.find((m) => m.name === model)?.expiresAt ?? null,
           ...(signal ? { signal } : {}),
-        }),
-      ),
-    ).then((outcomes) => {
-      this.lastUnload = { rule: decision.rule, at: startedAt, outcomes };
-      this.inFlight = null;
-      for (const outcome of outcomes) {
-        const fields = { rule: decision.rule, ...outcome, snapshot };
-        if (outcome.reloaded) this.log.warn(fields, 'model unloaded, and loaded again by a client');
-        else if (outcome.gone) this.log.info(fields, 'model unloaded');
-        else this.log.error(fields, 'model still loaded after the unload');
-      }
-    });
-    this.inFlight = { models: recheck.models, done };
+        });
+      }),
+    )
+      .then((outcomes) => {
+        this.lastUnload = { rule: decision.rule, at: startedAt, outcomes };
+        this.state = recordUnload(this.state, decision.rule, outcomes, this.deps.clock.now());
+        for (const outcome of outcomes) {
+          const outcomeFields = { rule: decision.rule, ...outcome, snapshot };
+          if (outcome.reloaded) this.log.warn(outcomeFields, 'model unloaded, and loaded again by a client');
+          else if (outcome.gone) this.log.info(outcomeFields, 'model unloaded');
+          else this.log.error(outcomeFields, 'model still loaded after the unload');
+        }
+      })
+      .finally(() => {
+        for (const model of decision.models) this.inFlight.delete(model);
+      });
     this.track(done);
   }
 
-  private async loadedNames(): Promise<string[] | null> {
-    const reading = await this.deps.watcher.read(true);
-    return reading.status === 'ok' ? reading.models.map((model) => model.name) : null;
+  /**
+   * Stops a model still loading by signalling its runner: SIGTERM, then SIGKILL after a grace.
+   * Only a process that is still a runner, of headroom's own user, and not headroom itself.
+   */
+  private async terminateRunner(model: string, pid: number): Promise<UnloadOutcome> {
+    const { processes, signaller, clock } = this.deps;
+    const startedAt = clock.now();
+    const outcome = (gone: boolean, error?: string): UnloadOutcome =>
+      error === undefined ? { model, gone, waitedMs: clock.now() - startedAt } : { model, gone, waitedMs: clock.now() - startedAt, error };
+    if (!processes || !signaller) return outcome(false, 'no process table to stop a loading runner');
+    const entry = (await processes.list().catch(() => [])).find((p) => p.pid === pid);
+    if (!entry) return outcome(true); // the load ended (or failed) on its own
+    if (!parseRunnerCommand(pid, entry.command)) return outcome(false, `pid ${pid} is no longer an Ollama runner: left alone`);
+    if (pid === signaller.ownPid || (await processes.ownerUid(pid)) !== signaller.ownUid) {
+      return outcome(false, `pid ${pid} belongs to another user: left alone`);
+    }
+    const waitGone = async (ms: number): Promise<boolean> => {
+      const deadline = clock.now() + ms;
+      while (clock.now() < deadline) {
+        if ((await processes.ownerUid(pid)) === null) return true;
+        await clock.sleep(EXIT_POLL_MS);
+      }
+      return (await processes.ownerUid(pid)) === null;
+    };
+    signaller.send(pid, 'SIGTERM');
+    this.log.warn({ model, pid }, 'sent SIGTERM to a runner still loading');
+    if (await waitGone(TERM_GRACE_MS)) return outcome(true);
+    signaller.send(pid, 'SIGKILL');
+    this.log.warn({ model, pid, graceMs: TERM_GRACE_MS }, 'sent SIGKILL to a runner that outlived SIGTERM');
+    return (await waitGone(KILL_WAIT_MS)) ? outcome(true) : outcome(false, `pid ${pid} survived SIGKILL`);
   }
 
   private track(promise: Promise<unknown>): void {

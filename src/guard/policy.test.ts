@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MemorySnapshot, Pressure } from '../core/memory.js';
 import { GiB } from '../core/units.js';
-import { evaluate, isAllowedLarge, lruOrder } from './policy.js';
+import { evaluate, isAllowedLarge, lruOrder, recordUnload } from './policy.js';
 import { floorBytes } from './trigger.js';
 import { initialGuardState, type Decision, type GuardModel, type GuardRules, type GuardSnapshot, type GuardState, type OllamaReading } from './types.js';
 
@@ -9,6 +9,7 @@ const RULES: GuardRules = {
   floorMinBytes: 4 * GiB,
   floorPercent: 10,
   swapUsedPercent: 90,
+  swapFreeMinBytes: 2 * GiB,
   sustainMs: 2000,
   criticalSustainMs: 0,
   cooldownMs: 10_000,
@@ -38,13 +39,20 @@ function model(name: string, sizeGiB: number, kind: GuardModel['kind'] = 'text',
   return { name, sizeBytes: sizeGiB * GiB, kind, expiresAt: at + expiresInS * 1000 };
 }
 
+/** A model still loading, seen only as its runner process. */
+function loading(name: string, sizeGiB: number, pid: number): GuardModel {
+  return { name, sizeBytes: sizeGiB * GiB, kind: 'text', expiresAt: null, loadingPid: pid };
+}
+
 function ollama(models: GuardModel[], status: OllamaReading['status'] = 'ok'): OllamaReading {
-  return status === 'ok' ? { status, models, readAt: T0 } : { status, models: [], error: 'connection refused', readAt: T0 };
+  if (status === 'ok') return { status, models, readAt: T0 };
+  if (status === 'busy') return { status, models, error: 'GET /api/ps: no answer, but the server answers', readAt: T0 };
+  return { status, models: [], error: 'connection refused', readAt: T0 };
 }
 
 /** Runs the policy over (seconds after T0, memory, models) steps; returns every step's decisions and the final state. */
 function run(
-  steps: Array<{ t: number; pressure: Pressure; available: number; total?: number; swap?: [number, number]; models?: GuardModel[]; inFlight?: boolean; status?: OllamaReading['status'] }>,
+  steps: Array<{ t: number; pressure: Pressure; available: number; total?: number; swap?: [number, number]; models?: GuardModel[]; inFlight?: string[]; status?: OllamaReading['status'] }>,
   rules: GuardRules = RULES,
   start: GuardState = initialGuardState(),
 ) {
@@ -58,7 +66,7 @@ function run(
       at,
       memory: memory(at, step.pressure, step.available, step.total, step.swap),
       ollama: ollama(models, step.status),
-      unloadInFlight: step.inFlight ?? false,
+      inFlight: step.inFlight ?? [],
     };
     const result = evaluate(state, snapshot, rules);
     state = result.state;
@@ -116,10 +124,23 @@ describe('warn', () => {
   it('keeps at most one unload in flight', () => {
     const { log } = run([
       { t: 0, pressure: 'warn', available: 10, models: TWO },
-      { t: 2, pressure: 'warn', available: 10, inFlight: true },
-      { t: 3, pressure: 'warn', available: 10, inFlight: false },
+      { t: 2, pressure: 'warn', available: 10, inFlight: ['x:1b'] },
+      { t: 3, pressure: 'warn', available: 10, inFlight: [] },
     ]);
     expect(unloads(log)).toEqual([[3, 'warn', 'old:8b']]);
+  });
+
+  it('passes over a model whose unload did not take, and goes on to the next without the cooldown', () => {
+    const first = run([
+      { t: 0, pressure: 'warn', available: 10, models: TWO },
+      { t: 2, pressure: 'warn', available: 10 },
+    ]);
+    expect(unloads(first.log)).toEqual([[2, 'warn', 'old:8b']]);
+    // old:8b is busy in a request: Ollama holds the unload, and it is still listed at the bound.
+    const stuck = recordUnload(first.state, 'warn', [{ model: 'old:8b', gone: false }], T0 + 17_000);
+    expect(stuck.stuck).toEqual({ 'old:8b': T0 + 17_000 });
+    const next = run([{ t: 17, pressure: 'warn', available: 10, models: TWO }], RULES, stuck);
+    expect(unloads(next.log)).toEqual([[17, 'warn', 'new:8b']]);
   });
 
   it('fires on available under the floor, the larger of 4 GiB and 10% of RAM', () => {
@@ -134,12 +155,18 @@ describe('warn', () => {
     expect(unloads(log)).toEqual([[2, 'warn', 'old:8b']]);
   });
 
-  it('fires on swap over 90% used, but not when there is no swap', () => {
+  it('fires on swap over 90% used with under 2 GiB free, but not on a large swap with room left, nor without swap', () => {
     const full = run([
       { t: 0, pressure: 'normal', available: 20, swap: [13, 14], models: TWO },
       { t: 2, pressure: 'normal', available: 20, swap: [13, 14] },
     ]);
     expect(unloads(full.log)).toEqual([[2, 'warn', 'old:8b']]);
+    // macOS grows swap files on demand: 91% of 44 GiB still leaves 4 GiB.
+    const roomy = run([
+      { t: 0, pressure: 'normal', available: 20, swap: [40, 44], models: TWO },
+      { t: 2, pressure: 'normal', available: 20, swap: [40, 44] },
+    ]);
+    expect(unloads(roomy.log)).toEqual([]);
     const none = run([
       { t: 0, pressure: 'normal', available: 20, swap: [0, 0], models: TWO },
       { t: 2, pressure: 'normal', available: 20, swap: [0, 0] },
@@ -158,6 +185,17 @@ describe('critical', () => {
   it('fires on available under half the floor', () => {
     const { log } = run([{ t: 0, pressure: 'normal', available: 2.3, total: 48, models: TWO }]);
     expect(unloads(log)).toEqual([[0, 'critical', 'old:8b+new:8b']]);
+  });
+
+  it('acts on the models an unload in flight is not already freeing', () => {
+    const { log } = run([{ t: 0, pressure: 'critical', available: 1, models: TWO, inFlight: ['old:8b'] }]);
+    expect(unloads(log)).toEqual([[0, 'critical', 'new:8b']]);
+  });
+
+  it('stops a model still loading through its runner, beside the API unloads', () => {
+    const { log } = run([{ t: 0, pressure: 'critical', available: 1, models: [model('idle:8b', 5, 'text', 100), loading('big:70b', 40, 4242)], status: 'busy' }]);
+    const decision = log[0]!.decisions.find((d) => d.kind === 'unload');
+    expect(decision).toMatchObject({ rule: 'critical', models: ['idle:8b', 'big:70b'], terminate: { 'big:70b': 4242 } });
   });
 
   it('escalates from a warn unload without waiting the cooldown, but repeats itself only after it', () => {
@@ -203,7 +241,7 @@ describe('recovery', () => {
       at: T0 + 20_000,
       memory: { ...memory(T0 + 20_000, 'unknown', 0), availableBytes: null, totalBytes: null },
       ollama: ollama(TWO),
-      unloadInFlight: false,
+      inFlight: [],
     };
     const next = evaluate(state, snapshot, RULES);
     expect(next.decisions).toEqual([]);
@@ -220,7 +258,7 @@ describe('oversize', () => {
       topic: 'oversize',
       title: 'headroom: llama3.3:70b is too large for this Mac',
       message:
-        'Unloaded llama3.3:70b: 40.0 GiB is over the 30.0 GiB limit for text models (62.5% of 48.0 GiB). To keep it, add it to guard.allowLargeModels.',
+        'Unloading llama3.3:70b: 40.0 GiB is over the 30.0 GiB limit for text models (62.5% of 48.0 GiB). To keep it, add it to guard.allowLargeModels.',
     });
   });
 
@@ -271,6 +309,18 @@ describe('oversize', () => {
     ]);
   });
 
+  it('stops a model too large for the machine while it is still loading, from its size on disk', () => {
+    const { log } = run([{ t: 0, pressure: 'normal', available: 30, models: [loading('llama3.3:70b', 40, 777)], status: 'busy' }]);
+    expect(log[0]!.decisions.find((d) => d.kind === 'unload')).toMatchObject({ rule: 'oversize', models: ['llama3.3:70b'], terminate: { 'llama3.3:70b': 777 } });
+    expect(log[0]!.decisions.find((d) => d.kind === 'notify')).toMatchObject({ message: expect.stringMatching(/^Stopping the load of llama3\.3:70b: 40\.0 GiB is over/) as string });
+  });
+
+  it('leaves alone a loading runner it could not name (size unknown) until critical', () => {
+    const unnamed = loading('runner pid 5', 0, 5);
+    expect(unloads(run([{ t: 0, pressure: 'normal', available: 30, models: [unnamed], status: 'busy' }]).log)).toEqual([]);
+    expect(unloads(run([{ t: 0, pressure: 'critical', available: 1, models: [unnamed], status: 'busy' }]).log)).toEqual([[0, 'critical', 'runner pid 5']]);
+  });
+
   it('comes after critical but before warn in one tick', () => {
     const mix = [model('small:3b', 3, 'text', 10), model('llama3.3:70b', 40, 'text', 200)];
     const warn = run([
@@ -290,16 +340,16 @@ describe('least recently used', () => {
     let current = run([{ t: 0, pressure: 'normal', available: 20, models: [model('a', 1, 'text', 100), model('b', 1, 'text', 200)] }]).state;
     expect(lruOrder([model('a', 1), model('b', 1)], current).map((m) => m.name)).toEqual(['a', 'b']);
     // At t=50 a is used again: its expiry moves to t=350.
-    current = evaluate(current, { at: at + 50_000, memory: memory(at + 50_000, 'normal', 20), ollama: ollama([model('a', 1, 'text', 350), model('b', 1, 'text', 200)]), unloadInFlight: false }, RULES).state;
+    current = evaluate(current, { at: at + 50_000, memory: memory(at + 50_000, 'normal', 20), ollama: ollama([model('a', 1, 'text', 350), model('b', 1, 'text', 200)]), inFlight: [] }, RULES).state;
     expect(lruOrder([model('a', 1, 'text', 350), model('b', 1, 'text', 200)], current).map((m) => m.name)).toEqual(['b', 'a']);
     // At t=250, b's expiry has passed but it is still listed: a request is running on it.
-    current = evaluate(current, { at: at + 250_000, memory: memory(at + 250_000, 'normal', 20), ollama: ollama([model('a', 1, 'text', 350), model('b', 1, 'text', 200)]), unloadInFlight: false }, RULES).state;
+    current = evaluate(current, { at: at + 250_000, memory: memory(at + 250_000, 'normal', 20), ollama: ollama([model('a', 1, 'text', 350), model('b', 1, 'text', 200)]), inFlight: [] }, RULES).state;
     expect(lruOrder([model('a', 1, 'text', 350), model('b', 1, 'text', 200)], current).map((m) => m.name)).toEqual(['a', 'b']);
   });
 });
 
 describe('notifications', () => {
-  it('sends one per incident, with the action, and the recovery; a second incident within a minute is suppressed with its recovery', () => {
+  it('sends one per incident, with the action, and the recovery; an unload is always reported, even within the rate limit', () => {
     const { log } = run([
       { t: 0, pressure: 'warn', available: 10, models: TWO },
       { t: 2, pressure: 'warn', available: 10 },
@@ -313,7 +363,8 @@ describe('notifications', () => {
     expect(notices(log)).toEqual([
       [2, 'incident', 'sent'],
       [19, 'recovery', 'sent'],
-      [20, 'incident', 'suppressed'],
+      [20, 'incident', 'sent'],
+      [36, 'recovery', 'sent'],
     ]);
     const first = log[1]!.decisions.find((d) => d.kind === 'notify');
     expect(first).toMatchObject({
@@ -322,7 +373,7 @@ describe('notifications', () => {
     });
   });
 
-  it('gives a rate-limited incident notice one more chance when the incident turns critical', () => {
+  it('rate-limits "nothing to unload" notices per level, so a critical incident is still told', () => {
     const { log } = run([
       { t: 0, pressure: 'warn', available: 10, models: TWO },
       { t: 2, pressure: 'warn', available: 10 }, // incident 1: sent
@@ -341,6 +392,24 @@ describe('notifications', () => {
       [25, 'incident', 'sent'],
     ]);
     expect(log.find((entry) => entry.t === 25)!.decisions.find((d) => d.kind === 'notify')).toMatchObject({ title: 'headroom: memory pressure critical' });
+  });
+
+  it('says what it already unloaded when memory stays short after it, and recovery names only what is gone', () => {
+    const first = run([{ t: 0, pressure: 'critical', available: 1, models: TWO }]);
+    expect(unloads(first.log)).toEqual([[0, 'critical', 'old:8b+new:8b']]);
+    // Only old:8b went: new:8b was still listed at the bound.
+    const after = recordUnload(first.state, 'critical', [{ model: 'old:8b', gone: true }, { model: 'new:8b', gone: false }], T0 + 1000);
+    expect(after.incident?.unloaded).toEqual(['old:8b']);
+    const end = run([
+      { t: 2, pressure: 'normal', available: 20, models: [] },
+      { t: 17, pressure: 'normal', available: 20 },
+    ], RULES, after);
+    expect(end.log[1]!.decisions.find((d) => d.kind === 'notify')).toMatchObject({ topic: 'recovery', message: expect.stringMatching(/Unloaded: old:8b\.$/) as string });
+    // A new incident with nothing left to unload, after headroom emptied Ollama itself.
+    const emptied = recordUnload(run([{ t: 0, pressure: 'warn', available: 10, models: TWO }, { t: 2, pressure: 'warn', available: 10 }]).state, 'warn', [{ model: 'old:8b', gone: true }], T0 + 2500);
+    const still = run([{ t: 3, pressure: 'critical', available: 1, models: [] }], RULES, emptied);
+    expect(still.log[0]!.decisions.find((d) => d.kind === 'notify')).toBeUndefined(); // the incident's notice was already sent at t=2
+    expect(emptied.incident?.unloaded).toEqual(['old:8b']);
   });
 
   it('tells the user when there is nothing to unload, or Ollama cannot be reached', () => {

@@ -1,12 +1,13 @@
 /**
  * The memory guard's policy: one pure function from (state, snapshot, rules) to (state,
  * decisions). No I/O, no clock: time is `snapshot.at`, so it runs the same in the daemon and in
- * the simulator. The rules are in docs/policy.md.
+ * the simulator. The guard runs it twice before an unload (on the tick's sample, then on a fresh
+ * one) and carries out only what the second run decides. The rules are in docs/policy.md.
  */
 import { formatBytes } from '../core/units.js';
 import { incidentMessage, oversizeMessage, recoveryMessage } from './messages.js';
 import { evaluateTrigger, type Trigger } from './trigger.js';
-import type { Decision, GuardLevel, GuardModel, GuardRules, GuardSnapshot, GuardState } from './types.js';
+import type { Decision, GuardLevel, GuardModel, GuardRules, GuardSnapshot, GuardState, UnloadDecision } from './types.js';
 
 /** The next state and what to do now. */
 export interface Evaluation {
@@ -14,54 +15,88 @@ export interface Evaluation {
   decisions: Decision[];
 }
 
+/** How an unload of one model ended, as the guard reports it back. */
+export interface UnloadResult {
+  model: string;
+  gone: boolean;
+}
+
 /** One tick of the policy. */
 export function evaluate(previous: GuardState, snapshot: GuardSnapshot, rules: GuardRules): Evaluation {
   const { at } = snapshot;
   const decisions: Decision[] = [];
-  const loadedNow = (record: Record<string, unknown>): string[] =>
-    Object.keys(record).filter((name) => snapshot.ollama.status !== 'ok' || snapshot.ollama.models.some((m) => m.name === name));
+  const readable = snapshot.ollama.status === 'ok' || snapshot.ollama.status === 'busy';
+  const listed = new Set(snapshot.ollama.models.map((m) => m.name));
+  const stillListed = <T>(record: Record<string, T>): Record<string, T> =>
+    readable ? Object.fromEntries(Object.entries(record).filter(([name]) => listed.has(name))) : { ...record };
   const state: GuardState = {
     ...previous,
-    oversizeActedAt: Object.fromEntries(loadedNow(previous.oversizeActedAt).map((name) => [name, previous.oversizeActedAt[name] ?? 0])),
-    oversizeNotified: Object.fromEntries(loadedNow(previous.oversizeNotified).map((name) => [name, true as const])),
+    oversizeActedAt: stillListed(previous.oversizeActedAt),
+    oversizeNotified: stillListed(previous.oversizeNotified),
+    stuck: stillListed(previous.stuck),
     notifiedAt: { ...previous.notifiedAt },
     modelUse: trackUse(previous.modelUse, snapshot),
-    incident: previous.incident ? { ...previous.incident, unloaded: [...previous.incident.unloaded] } : null,
+    incident: previous.incident ? { ...previous.incident, unloaded: [...previous.incident.unloaded], attempted: [...previous.incident.attempted] } : null,
   };
   const trigger = evaluateTrigger(snapshot.memory, rules);
   const held = advanceLevel(state, trigger, at, rules, decisions);
 
-  const ollamaOk = snapshot.ollama.status === 'ok';
-  const models = ollamaOk ? snapshot.ollama.models : [];
-  const canAct = ollamaOk && !snapshot.unloadInFlight;
-  let unload: Extract<Decision, { kind: 'unload' }> | null = null;
+  const models = readable ? snapshot.ollama.models : [];
+  const idle = models.filter((m) => !snapshot.inFlight.includes(m.name));
+  const nothingInFlight = snapshot.inFlight.length === 0;
+  let unload: UnloadDecision | null = null;
 
-  if (canAct && models.length > 0) {
-    const last = state.lastPressureAction;
-    const cooledDown = last === null || at - last.at >= rules.cooldownMs;
-    if (held.critical && (cooledDown || last?.rule !== 'critical')) {
-      // A critical trigger may follow a warn unload at once: waiting out the cooldown there is
-      // how machines lock up. It waits only after an earlier critical unload.
-      unload = { kind: 'unload', rule: 'critical', models: lruOrder(models, state).map((m) => m.name), reason: trigger.reasons.join('; ') };
-      state.lastPressureAction = { at, rule: 'critical' };
-    } else {
-      unload = oversizeUnload(models, snapshot, state, rules, decisions);
-      if (!unload && held.warn && cooledDown) {
-        const victim = lruOrder(models, state)[0];
-        if (victim) {
-          unload = { kind: 'unload', rule: 'warn', models: [victim.name], reason: trigger.reasons.join('; ') };
-          state.lastPressureAction = { at, rule: 'warn' };
-        }
+  const last = state.lastPressureAction;
+  const cooledDown = last === null || at - last.at >= rules.cooldownMs;
+  if (held.critical && idle.length > 0 && (cooledDown || last?.rule !== 'critical')) {
+    // A critical trigger may follow a warn unload at once, and act on the models an earlier
+    // unload is not already freeing: waiting there is how machines lock up. After a critical
+    // unload of its own it waits the cooldown.
+    unload = unloadOf('critical', lruOrder(idle, state), trigger.reasons.join('; '));
+    state.lastPressureAction = { at, rule: 'critical' };
+  } else if (nothingInFlight) {
+    unload = oversizeUnload(idle, snapshot, state, rules, decisions);
+    if (!unload && held.warn && cooledDown) {
+      const victim = lruOrder(idle, state).find((m) => state.stuck[m.name] === undefined);
+      if (victim) {
+        unload = unloadOf('warn', [victim], trigger.reasons.join('; '));
+        state.lastPressureAction = { at, rule: 'warn' };
       }
     }
   }
-  if (unload) {
-    decisions.push(unload);
-    if (unload.rule !== 'oversize' && state.incident) state.incident.unloaded.push(...unload.models);
-  }
+  if (unload) decisions.push(unload);
 
   notifyIncident(state, snapshot, trigger, unload, models, rules, decisions);
   return { state, decisions };
+}
+
+/**
+ * Feeds the outcome of an unload back: models gone count for the incident; a model still
+ * listed at the bound is "stuck", warn passes it over while it stays, and a warn unload that
+ * did not take lets the next one go without waiting the cooldown.
+ */
+export function recordUnload(previous: GuardState, rule: UnloadDecision['rule'], results: readonly UnloadResult[], at: number): GuardState {
+  const state: GuardState = {
+    ...previous,
+    stuck: { ...previous.stuck },
+    incident: previous.incident ? { ...previous.incident, unloaded: [...previous.incident.unloaded] } : null,
+  };
+  for (const result of results) {
+    if (result.gone) {
+      delete state.stuck[result.model];
+      if (rule !== 'oversize' && state.incident && !state.incident.unloaded.includes(result.model)) state.incident.unloaded.push(result.model);
+    } else {
+      state.stuck[result.model] = at;
+    }
+  }
+  if (rule === 'warn' && results.some((result) => !result.gone)) state.lastPressureAction = null;
+  return state;
+}
+
+function unloadOf(rule: UnloadDecision['rule'], models: readonly GuardModel[], reason: string): UnloadDecision {
+  const terminate: Record<string, number> = {};
+  for (const model of models) if (model.loadingPid !== undefined) terminate[model.name] = model.loadingPid;
+  return { kind: 'unload', rule, models: models.map((m) => m.name), terminate, reason };
 }
 
 /** Moves the level by the trigger, with sustain and recovery hysteresis; returns what is held now. */
@@ -84,7 +119,7 @@ function advanceLevel(state: GuardState, trigger: Trigger, at: number, rules: Gu
     decisions.push({ kind: 'level', from: state.level, to: next, reason });
     if (state.level === 'normal') {
       state.incidents += 1;
-      state.incident = { id: state.incidents, startedAt: at, peak: next === 'critical' ? 'critical' : 'warn', unloaded: [], notified: false, noticeSent: false, criticalRetried: false };
+      state.incident = { id: state.incidents, startedAt: at, peak: next === 'critical' ? 'critical' : 'warn', unloaded: [], noticeSent: false, attempted: [] };
     } else if (next === 'normal') {
       closeIncident(state, at, rules, decisions);
     } else if (next === 'critical' && state.incident) {
@@ -104,31 +139,35 @@ function closeIncident(state: GuardState, at: number, rules: GuardRules, decisio
 }
 
 /**
- * Tells the user once per incident, with the first action taken (or that there is none to take).
- * A notice held back by the rate limit gets one more chance if the incident turns critical:
- * flapping at warn stays quiet, but a new critical incident is never silent.
+ * Tells the user once per incident. A notice that reports an unload is always sent. With nothing
+ * to unload (no model, Ollama down, or all already unloaded) the notice goes out while the
+ * trigger holds, rate-limited per level: one held back at warn gets one more try at critical, so
+ * a critical incident is never silent.
  */
 function notifyIncident(
   state: GuardState,
   snapshot: GuardSnapshot,
   trigger: Trigger,
-  unload: Extract<Decision, { kind: 'unload' }> | null,
-  models: GuardModel[],
+  unload: UnloadDecision | null,
+  models: readonly GuardModel[],
   rules: GuardRules,
   decisions: Decision[],
 ): void {
   const incident = state.incident;
-  if (!incident || state.level === 'normal') return;
-  const retry = incident.notified && !incident.noticeSent && !incident.criticalRetried && state.level === 'critical';
-  if (incident.notified && !retry) return;
+  if (!incident || incident.noticeSent || state.level === 'normal') return;
   const pressureUnload = unload && unload.rule !== 'oversize' ? unload : null;
-  const nothingToDo = snapshot.ollama.status !== 'ok' || models.length === 0;
-  if (!pressureUnload && !nothingToDo) return; // wait for the first action, which the notice reports
-  const { title, message } = incidentMessage(state.level, snapshot, trigger, pressureUnload, models, rules);
-  const key = retry ? 'pressure:critical' : 'pressure';
-  const notice = withRateLimit(state, key, snapshot.at, rules, { kind: 'notify', topic: 'incident', title, message });
-  if (retry) incident.criticalRetried = true;
-  incident.notified = true;
+  const { title, message } = incidentMessage(state.level, snapshot, trigger, pressureUnload, models, incident.unloaded, rules);
+  if (pressureUnload) {
+    state.notifiedAt[`pressure:${state.level}`] = snapshot.at;
+    incident.noticeSent = true;
+    decisions.push({ kind: 'notify', topic: 'incident', title, message });
+    return;
+  }
+  const readable = snapshot.ollama.status === 'ok' || snapshot.ollama.status === 'busy';
+  const nothingToUnload = !readable || models.filter((m) => !snapshot.inFlight.includes(m.name)).length === 0;
+  if (!nothingToUnload || !trigger.warn || incident.attempted.includes(state.level)) return;
+  const notice = withRateLimit(state, `pressure:${state.level}`, snapshot.at, rules, { kind: 'notify', topic: 'incident', title, message });
+  incident.attempted.push(state.level);
   incident.noticeSent = notice.suppressed === undefined;
   decisions.push(notice);
 }
@@ -140,11 +179,11 @@ function oversizeUnload(
   state: GuardState,
   rules: GuardRules,
   decisions: Decision[],
-): Extract<Decision, { kind: 'unload' }> | null {
+): UnloadDecision | null {
   const total = snapshot.memory.totalBytes;
   if (total === null) return null;
   const candidates = models
-    .filter((model) => !isAllowedLarge(model.name, rules.allowLargeModels))
+    .filter((model) => model.sizeBytes > 0 && !isAllowedLarge(model.name, rules.allowLargeModels))
     .filter((model) => model.sizeBytes > sizeLimitBytes(model, total, rules))
     .filter((model) => {
       const acted = state.oversizeActedAt[model.name];
@@ -161,12 +200,9 @@ function oversizeUnload(
     const { title, message } = oversizeMessage(model, limit, total, rules);
     decisions.push(withRateLimit(state, `oversize:${model.name}`, snapshot.at, rules, { kind: 'notify', topic: 'oversize', title, message }));
   }
-  return {
-    kind: 'unload',
-    rule: 'oversize',
-    models: [model.name],
-    reason: `${formatBytes(model.sizeBytes)} > ${formatBytes(limit)} (${fractionFor(model, rules) * 100}% of ${formatBytes(total)} for ${model.kind === 'vision' ? 'vision' : 'text'} models)`,
-  };
+  const fraction = fractionFor(model, rules);
+  const kind = model.kind === 'vision' ? 'vision' : 'text';
+  return unloadOf('oversize', [model], `${formatBytes(model.sizeBytes)} > ${formatBytes(limit)} (${fraction * 100}% of ${formatBytes(total)} for ${kind} models)`);
 }
 
 /** Applies the per-key minimum interval: a notice too soon after the last one is kept, but marked suppressed. */
@@ -202,16 +238,18 @@ export function isAllowedLarge(name: string, allowed: readonly string[]): boolea
 }
 
 /**
- * Updates headroom's record of when each model was last used: a model is used when its expiry
- * moves later (Ollama restarts the keep-alive timer after each request), and is in use right now
- * when its expiry has passed while it is still listed (the timer is stopped during a request).
+ * Updates headroom's record of when each model was last used. Ollama restarts a model's
+ * keep-alive timer when a request ends, so a model whose expiry moves later was just used; one
+ * listed past its expiry is in a request right now (the timer is stopped meanwhile), and so is a
+ * model still loading. A model generating since before its previous expiry cannot be told from an
+ * idle one: /api/ps shows no requests.
  */
 function trackUse(previous: GuardState['modelUse'], snapshot: GuardSnapshot): GuardState['modelUse'] {
-  if (snapshot.ollama.status !== 'ok') return previous;
+  if (snapshot.ollama.status !== 'ok' && snapshot.ollama.status !== 'busy') return previous;
   const next: GuardState['modelUse'] = {};
   for (const model of snapshot.ollama.models) {
     const seen = previous[model.name];
-    const busy = model.expiresAt !== null && model.expiresAt <= snapshot.at;
+    const busy = model.loadingPid !== undefined || (model.expiresAt !== null && model.expiresAt <= snapshot.at);
     const renewed = seen !== undefined && model.expiresAt !== null && (seen.expiresAt === null || model.expiresAt > seen.expiresAt);
     next[model.name] = { lastUsedAt: !seen || busy || renewed ? snapshot.at : seen.lastUsedAt, expiresAt: model.expiresAt };
   }

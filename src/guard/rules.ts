@@ -10,6 +10,7 @@ export function guardRules(config: Config, dryRun = config.guard.dryRun): GuardR
     floorMinBytes: guard.floorMinGiB * GiB,
     floorPercent: guard.floorPercent,
     swapUsedPercent: guard.swapUsedPercent,
+    swapFreeMinBytes: guard.swapFreeMinGiB * GiB,
     sustainMs: guard.sustainMs,
     criticalSustainMs: guard.criticalSustainMs,
     cooldownMs: guard.cooldownMs,

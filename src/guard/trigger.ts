@@ -17,7 +17,8 @@ export function floorBytes(totalBytes: number | null, rules: Pick<GuardRules, 'f
 }
 
 /**
- * warn: kernel pressure warn, or available under the floor, or swap over `swapUsedPercent`.
+ * warn: kernel pressure warn, or available under the floor, or swap over `swapUsedPercent` used
+ * with less than `swapFreeMinBytes` free.
  * critical: kernel pressure critical, or available under half the floor.
  */
 export function evaluateTrigger(memory: MemorySnapshot, rules: GuardRules): Trigger {
@@ -42,10 +43,13 @@ export function evaluateTrigger(memory: MemorySnapshot, rules: GuardRules): Trig
     }
   }
   if (memory.swapUsedBytes !== null && memory.swapTotalBytes !== null && memory.swapTotalBytes > 0) {
+    // macOS adds swap files as it needs them and removes them lazily, so "90 % of the swap files"
+    // alone is common at normal pressure; the swap is nearly full when little of it is also free.
     const usedPercent = (memory.swapUsedBytes / memory.swapTotalBytes) * 100;
-    if (usedPercent > rules.swapUsedPercent) {
+    const freeBytes = memory.swapTotalBytes - memory.swapUsedBytes;
+    if (usedPercent > rules.swapUsedPercent && freeBytes < rules.swapFreeMinBytes) {
       warn = true;
-      reasons.push(`swap ${usedPercent.toFixed(0)}% used > ${rules.swapUsedPercent}%`);
+      reasons.push(`swap ${usedPercent.toFixed(0)}% used (${formatBytes(freeBytes)} free)`);
     }
   }
   const known = memory.pressure !== 'unknown' || memory.availableBytes !== null;

@@ -8,21 +8,29 @@ import type { ModelKind } from '../ports/ollama.js';
 /** The guard's level: normal, or the worst trigger held long enough. */
 export type GuardLevel = 'normal' | 'warn' | 'critical';
 
-/** A loaded model as the guard sees it: /api/ps plus its kind from /api/show. */
+/** A model as the guard sees it: /api/ps plus its kind from /api/show, or a runner still loading. */
 export interface GuardModel {
   name: string;
+  /** Its size; for a model still loading, the size of its files on disk (what it is loading). */
   sizeBytes: number;
   kind: ModelKind;
   /** When Ollama would unload it on its own (ms since the epoch); null when unknown. */
   expiresAt: number | null;
+  /**
+   * Set while the model is still loading, seen as its runner process: Ollama holds the runner's
+   * lock for the whole load, so neither /api/ps nor an API unload answers until it ends. Such a
+   * model is stopped by signalling this process.
+   */
+  loadingPid?: number;
 }
 
-/** Whether Ollama answered the last read. */
-export type OllamaStatus = 'ok' | 'unreachable' | 'error';
+/** How Ollama answered the last read: `busy` means /api/ps did not answer but the server did. */
+export type OllamaStatus = 'ok' | 'busy' | 'unreachable' | 'error';
 
-/** The last /api/ps read. Models are empty unless status is ok. */
+/** The last /api/ps read. Models are empty when Ollama is unreachable or failing. */
 export interface OllamaReading {
   status: OllamaStatus;
+  /** When busy: the last models /api/ps listed, plus the runners seen loading. */
   models: GuardModel[];
   /** Why the read failed, when it did. */
   error?: string;
@@ -35,8 +43,8 @@ export interface GuardSnapshot {
   at: number;
   memory: MemorySnapshot;
   ollama: OllamaReading;
-  /** True while an earlier unload has not finished. */
-  unloadInFlight: boolean;
+  /** Models an earlier unload is still working on. */
+  inFlight: readonly string[];
 }
 
 /** The rules, resolved from config (docs/policy.md). */
@@ -44,6 +52,8 @@ export interface GuardRules {
   floorMinBytes: number;
   floorPercent: number;
   swapUsedPercent: number;
+  /** Swap counts as nearly full only while less than this is free (macOS grows swap on demand). */
+  swapFreeMinBytes: number;
   sustainMs: number;
   criticalSustainMs: number;
   cooldownMs: number;
@@ -58,10 +68,21 @@ export interface GuardRules {
 /** The rule behind an unload. */
 export type UnloadRule = 'warn' | 'critical' | 'oversize';
 
+/** An unload: models through the API, and runners still loading by signal (`terminate`: model → pid). */
+export interface UnloadDecision {
+  kind: 'unload';
+  rule: UnloadRule;
+  /** Every model to free, least recently used first. */
+  models: string[];
+  /** The ones still loading, with their runner's pid: they are stopped by SIGTERM, not the API. */
+  terminate: Record<string, number>;
+  reason: string;
+}
+
 /** What the policy decided this tick. */
 export type Decision =
   | { kind: 'level'; from: GuardLevel; to: GuardLevel; reason: string }
-  | { kind: 'unload'; rule: UnloadRule; models: string[]; reason: string }
+  | UnloadDecision
   | { kind: 'notify'; topic: 'incident' | 'recovery' | 'oversize'; title: string; message: string; suppressed?: string };
 
 /** An episode from leaving normal to coming back. */
@@ -69,14 +90,12 @@ export interface Incident {
   id: number;
   startedAt: number;
   peak: Exclude<GuardLevel, 'normal'>;
-  /** Models unloaded (or, in dry run, that would have been) during the incident. */
+  /** Models confirmed gone (or, in a dry run, that would have been) during the incident. */
   unloaded: string[];
-  /** Whether the incident's notice was decided (sent or suppressed by the rate limit). */
-  notified: boolean;
-  /** Whether it was sent; the recovery notice only follows a notice that was. */
+  /** Whether the incident's notice was sent; the recovery notice only follows one that was. */
   noticeSent: boolean;
-  /** Whether a rate-limited notice was retried when the incident turned critical. */
-  criticalRetried: boolean;
+  /** Levels at which a "nothing to unload" notice was tried (and held back by the rate limit). */
+  attempted: Array<Exclude<GuardLevel, 'normal'>>;
 }
 
 /** What the policy remembers between ticks. Serialisable. */
@@ -93,6 +112,8 @@ export interface GuardState {
   oversizeActedAt: Record<string, number>;
   /** Oversize models the user was told about while they stay loaded; dropped when they leave. */
   oversizeNotified: Record<string, true>;
+  /** Models whose unload did not take (still listed at the bound); warn passes them over while they stay. */
+  stuck: Record<string, number>;
   /** headroom's view of recent use, for least-recently-used order. */
   modelUse: Record<string, { lastUsedAt: number; expiresAt: number | null }>;
   incident: Incident | null;
@@ -111,6 +132,7 @@ export function initialGuardState(): GuardState {
     lastPressureAction: null,
     oversizeActedAt: {},
     oversizeNotified: {},
+    stuck: {},
     modelUse: {},
     incident: null,
     incidents: 0,

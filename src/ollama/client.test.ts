@@ -136,28 +136,24 @@ describe('unloadAndWait', () => {
 
 describe('unloadAndWait when a client loads the model again at once', () => {
   it('ends the wait as "reloaded" when /api/ps lists it with a new expiry', async () => {
-    fake.loaded = psFixtureModels('ps-two-models.json');
-    const before = (await client.listLoaded()).find((m) => m.name === 'granite3.3:2b')!.expiresAt;
-    // The fake unloads at once; a client puts the model back with a fresh keep-alive before our first poll.
-    const reload = setInterval(() => {
-      if (!fake.loaded.some((m) => m.name === 'granite3.3:2b')) {
-        fake.loaded.push({ ...psFixtureModels('ps-two-models.json')[0]!, expires_at: new Date(Date.now() + 300_000).toISOString() });
-      }
-    }, 1);
-    try {
-      const outcome = await unloadAndWait(client, 'granite3.3:2b', { clock: systemClock, timeoutMs: 3000, pollMs: 50, expiresAtBefore: before });
-      expect(outcome).toMatchObject({ gone: true, reloaded: true });
-      expect(outcome.waitedMs).toBeLessThan(3000);
-    } finally {
-      clearInterval(reload);
-    }
+    const fresh = (): void => {
+      fake.loaded = [{ ...psFixtureModels('ps-two-models.json')[0]!, expires_at: new Date(Date.now() + 300_000).toISOString() }];
+    };
+    fresh();
+    const before = (await client.listLoaded())[0]!.expiresAt;
+    // A client loads the model again the moment it is unloaded, before our first poll.
+    fake.onUnload = fresh;
+    const outcome = await unloadAndWait(client, 'granite3.3:2b', { clock: systemClock, timeoutMs: 3000, pollMs: 100, expiresAtBefore: before });
+    expect(outcome).toMatchObject({ gone: true, reloaded: true });
   });
 
-  it('keeps waiting while the listed expiry is the old one (the unload is still pending)', async () => {
-    fake.loaded = psFixtureModels('ps-two-models.json');
-    fake.unloadDelayMs = 60_000;
-    const before = (await client.listLoaded()).find((m) => m.name === 'granite3.3:2b')!.expiresAt;
-    const outcome = await unloadAndWait(client, 'granite3.3:2b', { clock: systemClock, timeoutMs: 200, pollMs: 50, expiresAtBefore: before });
+  it('keeps waiting while the listed expiry is not a new one (the unload is still pending)', async () => {
+    // A model kept with its future expiry: a check that ignored expiresAtBefore would call it reloaded.
+    fake.loaded = [{ ...psFixtureModels('ps-two-models.json')[0]!, expires_at: new Date(Date.now() + 300_000).toISOString() }];
+    fake.faults.set('/api/generate', { kind: 'garbage', body: '{"model":"granite3.3:2b","response":"","done":true,"done_reason":"unload"}' });
+    const before = (await client.listLoaded())[0]!.expiresAt;
+    const outcome = await unloadAndWait(client, 'granite3.3:2b', { clock: systemClock, timeoutMs: 300, pollMs: 50, expiresAtBefore: before });
     expect(outcome.gone).toBe(false);
+    expect(outcome.error).toMatch(/still listed by \/api\/ps/);
   });
 });

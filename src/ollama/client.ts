@@ -6,9 +6,10 @@
  * body, and its types lack `context_length` (../shared/docs/ollama.md §6).
  */
 import type { z } from 'zod';
-import { OllamaError, type LoadedModel, type ModelDetails, type OllamaApi } from '../ports/ollama.js';
+import { OllamaError, type InstalledModel, type LoadedModel, type ModelDetails, type OllamaApi } from '../ports/ollama.js';
 import { isVisionModel } from './model-kind.js';
-import { errorSchema, generateSchema, psSchema, showSchema, versionSchema } from './schemas.js';
+import { modelfileBlobDigests } from './runners.js';
+import { errorSchema, generateSchema, psSchema, showSchema, tagsSchema, versionSchema } from './schemas.js';
 
 /** How to reach the server. */
 export interface OllamaClientOptions {
@@ -59,7 +60,13 @@ export class OllamaHttpClient implements OllamaApi {
       kind: isVisionModel(body) ? 'vision' : 'text',
       family: body.details?.family ?? null,
       parameterSize: body.details?.parameter_size ?? null,
+      blobDigests: modelfileBlobDigests(body.modelfile ?? ''),
     };
+  }
+
+  async installed(): Promise<InstalledModel[]> {
+    const body = await this.call('GET', '/api/tags', undefined, tagsSchema);
+    return (body.models ?? []).map((model) => ({ name: model.name, sizeBytes: model.size, digest: model.digest ?? '' }));
   }
 
   async unload(model: string): Promise<void> {

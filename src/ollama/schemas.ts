@@ -28,12 +28,18 @@ export const psModelSchema = z.object({
 /** GET /api/ps; a `null` list (seen from some servers) means none. */
 export const psSchema = z.object({ models: z.array(psModelSchema).nullable() });
 
-/** POST /api/show, the parts used to tell vision from text. */
+/** POST /api/show, the parts used to tell vision from text and to match runner processes. */
 export const showSchema = z.object({
+  modelfile: z.string().nullish(),
   capabilities: z.array(z.string()).nullish(),
   projector_info: z.record(z.string(), z.unknown()).nullish(),
   model_info: z.record(z.string(), z.unknown()).nullish(),
   details,
+});
+
+/** GET /api/tags. */
+export const tagsSchema = z.object({
+  models: z.array(z.object({ name: z.string().min(1), size: z.number().nonnegative(), digest: z.string().optional() })).nullable(),
 });
 
 /** GET /api/version. */

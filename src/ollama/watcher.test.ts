@@ -18,7 +18,7 @@ beforeEach(async () => {
   fake.showFrom('llava-llama3:8b', 'show-vision-projector.json');
   clock = new SimClock();
   logger = captureLogger();
-  watcher = new OllamaWatcher(new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 300 }), clock, logger, 2000);
+  watcher = new OllamaWatcher({ api: new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 300 }), clock, logger, pollIntervalMs: 2000, processes: null });
 });
 afterEach(async () => {
   await fake.stop();
@@ -63,12 +63,58 @@ describe('OllamaWatcher', () => {
 
   it('reports unreachable, error and recovery once each, without throwing', async () => {
     fake.faults.set('/api/ps', { kind: 'hang' });
+    fake.faults.set('/api/version', { kind: 'hang' });
     expect(await watcher.read(true)).toMatchObject({ status: 'unreachable', models: [] });
+    fake.faults.delete('/api/version');
     fake.faults.set('/api/ps', { kind: 'garbage', body: 'null' });
     expect(await watcher.read(true)).toMatchObject({ status: 'error', models: [] });
     expect(await watcher.read(true)).toMatchObject({ status: 'error' });
     fake.faults.delete('/api/ps');
     expect((await watcher.read(true)).status).toBe('ok');
     expect(logger.entries.map((e) => e.message)).toEqual(['ollama unreachable', 'ollama error', 'ollama reachable']);
+  });
+
+  it('shares a read under way instead of starting a second one', async () => {
+    fake.routeLatencyMs.set('/api/ps', 100);
+    const [a, b] = await Promise.all([watcher.read(true), watcher.read(true)]);
+    expect(a).toBe(b);
+    expect(fake.requestsTo('/api/ps')).toHaveLength(1);
+  });
+});
+
+describe('OllamaWatcher while Ollama loads a model (/api/ps waits, the server answers)', () => {
+  const BLOB = 'd'.repeat(64);
+  const runner = (pid: number) => ({ pid, ppid: 1, command: `/opt/homebrew/Cellar/ollama/0.32.15/lib/ollama/llama-server --port 51000 --model /Users/u/.ollama/models/blobs/sha256-${BLOB} --ctx-size 32768` });
+
+  it('keeps the last list, adds the loading runner named from its weights blob, and says busy', async () => {
+    // The runner line follows the 0.30+ layout (llama-server … --model <blob>); no capture of one exists.
+    const table = [runner(7001), { pid: 12, ppid: 1, command: '/usr/libexec/logd' }];
+    const processes = { list: () => Promise.resolve(table), ownerUid: () => Promise.resolve(501) };
+    fake.installed = [
+      { name: 'granite3.3:2b', size: 2686878533, digest: 'g' },
+      { name: 'llama3.3:70b', size: 42520413916, digest: 'l' },
+    ];
+    fake.shows.set('llama3.3:70b', { capabilities: ['completion'], modelfile: `FROM /Users/u/.ollama/models/blobs/sha256-${BLOB}\n` });
+    const busy = new OllamaWatcher({ api: new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 200 }), clock, logger, pollIntervalMs: 2000, processes });
+    await busy.read(true);
+    fake.loading = true;
+    const reading = await busy.read(true);
+    fake.finishLoading();
+    expect(reading.status).toBe('busy');
+    expect(reading.models.map((m) => [m.name, m.sizeBytes, m.loadingPid])).toEqual([
+      ['granite3.3:2b', 2686878533, undefined],
+      ['llava-llama3:8b', 6781644800, undefined],
+      ['llama3.3:70b', 42520413916, 7001],
+    ]);
+    expect(reading.error).toMatch(/no answer .* but the server answers: a model is probably loading .*loading: llama3\.3:70b pid 7001/);
+  });
+
+  it('names a runner it cannot match by its pid, with no size', async () => {
+    const processes = { list: () => Promise.resolve([runner(7002)]), ownerUid: () => Promise.resolve(501) };
+    const busy = new OllamaWatcher({ api: new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 200 }), clock, logger, pollIntervalMs: 2000, processes });
+    fake.loading = true;
+    const reading = await busy.read(true);
+    fake.finishLoading();
+    expect(reading.models).toEqual([{ name: 'runner pid 7002', sizeBytes: 0, kind: 'unknown', expiresAt: null, loadingPid: 7002 }]);
   });
 });

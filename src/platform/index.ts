@@ -9,6 +9,9 @@ import type { Logger } from '../ports/logger.js';
 import type { Config } from '../config/schema.js';
 import type { RuntimePaths } from '../config/paths.js';
 import type { Notifier } from '../ports/notifier.js';
+import type { ProcessTable } from '../ports/processes.js';
+import { DarwinProcessTable } from './darwin/processes.js';
+import { LinuxProcessTable } from './linux/processes.js';
 import { darwinDirs } from './darwin/dirs.js';
 import { DarwinMemorySensor } from './darwin/memory-sensor.js';
 import { OsascriptNotifier } from './darwin/notify.js';
@@ -58,4 +61,9 @@ const NOTIFY_TIMEOUT_MS = 10_000;
 /** The platform's desktop notifier: osascript on macOS, notify-send (or the log only) on Linux. */
 export function createNotifier(platform: PlatformName, runner: CommandRunner): Notifier {
   return platform === 'darwin' ? new OsascriptNotifier(runner, NOTIFY_TIMEOUT_MS) : new NotifySendNotifier(runner, NOTIFY_TIMEOUT_MS);
+}
+
+/** The platform's process table: `ps` on macOS, /proc on Linux. */
+export function createProcessTable(platform: PlatformName, runner: CommandRunner, procRoot: string, commandTimeoutMs: number): ProcessTable {
+  return platform === 'darwin' ? new DarwinProcessTable(runner, commandTimeoutMs) : new LinuxProcessTable(procRoot);
 }

@@ -23,6 +23,16 @@ export interface ModelDetails {
   kind: Exclude<ModelKind, 'unknown'>;
   family: string | null;
   parameterSize: string | null;
+  /** The digests of the blobs its modelfile loads (FROM lines): how a runner process is matched to it. */
+  blobDigests: string[];
+}
+
+/** One entry of /api/tags: a model on disk. */
+export interface InstalledModel {
+  name: string;
+  /** Its files' size on disk: what a runner loads. */
+  sizeBytes: number;
+  digest: string;
 }
 
 /** Why a call failed: nobody listening, too slow, an HTTP error, or a body we cannot use. */
@@ -49,6 +59,8 @@ export interface OllamaApi {
   listLoaded(): Promise<LoadedModel[]>;
   /** Model details (/api/show). */
   show(model: string): Promise<ModelDetails>;
+  /** Models on disk (/api/tags). */
+  installed(): Promise<InstalledModel[]>;
   /** Asks Ollama to unload the model (keep_alive 0); returns when Ollama has accepted. */
   unload(model: string): Promise<void>;
 }

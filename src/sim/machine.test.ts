@@ -13,20 +13,43 @@ const REQUEST = { model: 'm:8b', sizeGiB: 20, kind: 'text' as const, loadS: 10, 
 
 function world(maxLoadedModels = 0) {
   const clock = new SimClock(0);
-  const ollama = new SimOllama(clock, { maxLoadedModels, unloadMs: 1000 });
+  const ollama = new SimOllama(clock, { maxLoadedModels, unloadMs: 1000, apiTimeoutMs: 3000 });
   const machine = new SimMachine(SCENARIO, clock, ollama);
   return { clock, ollama, machine };
 }
 
 describe('the simulated memory model', () => {
-  it('ramps a model in over its load time and lists it in /api/ps from the start', async () => {
+  it('ramps a model in over its load time; /api/ps waits meanwhile, and its runner is a process', async () => {
     const { clock, ollama, machine } = world();
     ollama.request(REQUEST);
-    expect((await ollama.listLoaded()).map((m) => m.name)).toEqual(['m:8b']);
-    clock.advance(5000);
+    const ps = ollama.listLoaded();
+    clock.advance(3000); // headroom's client gives up after its timeout
+    await expect(ps).rejects.toThrow('GET /api/ps: no answer within 3000 ms');
+    expect(ollama.processes()).toEqual([{ pid: 40000, ppid: 39999, command: expect.stringMatching(/ollama runner --ollama-engine --model \/Users\/sim\/\.ollama\/models\/blobs\/sha256-[0-9a-f]{64} --port 40000$/) as string }]);
+    clock.advance(2000);
     expect(machine.observe().availableBytes).toBe(30 * GiB); // 48 − 8 − half of 20
     clock.advance(5000);
     expect(machine.observe().availableBytes).toBe(20 * GiB);
+    expect((await ollama.listLoaded()).map((m) => m.name)).toEqual(['m:8b']);
+  });
+
+  it('takes an API unload of a loading model only when the load ends, and stops a load at once on a signal', async () => {
+    const { clock, ollama, machine } = world();
+    ollama.request(REQUEST);
+    clock.advance(2000);
+    const unload = ollama.unload('m:8b');
+    clock.advance(3000);
+    await expect(unload).rejects.toThrow(/no answer within 3000 ms/);
+    clock.advance(5000); // the load ends at 10 s; the unload takes effect then, freed a second later
+    expect((await ollama.listLoaded()).map((m) => m.name)).toEqual(['m:8b']);
+    clock.advance(1000);
+    expect(await ollama.listLoaded()).toEqual([]);
+    ollama.request({ ...REQUEST, model: 'n:8b' });
+    clock.advance(2000);
+    expect(machine.observe().availableBytes).toBe(36 * GiB);
+    expect(ollama.processTable().send(ollama.processes()[0]!.pid, 'SIGTERM')).toBe(true);
+    expect(machine.observe().availableBytes).toBe(40 * GiB);
+    expect(ollama.events.at(-1)).toMatchObject({ event: 'runner-stopped', model: 'n:8b' });
   });
 
   it('frees an unloaded model a second later, and lists it until then', async () => {

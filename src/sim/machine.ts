@@ -4,7 +4,8 @@
  *
  * - demand = baseline + every model's resident bytes + every other process's bytes;
  * - available = RAM − demand, never below 0; what does not fit goes to swap (up to swapMaxGiB);
- * - the kernel's level is warn under 12 % available and critical under 5 %;
+ * - the kernel's level is warn under `kernelWarnPercent` (12 %) available and critical under
+ *   `kernelCriticalPercent` (5 %);
  * - wired = 2 GiB + the models (Metal wires what a model maps), compressed is not modelled.
  */
 import type { MemorySensor, MemorySnapshot, Pressure } from '../core/memory.js';
@@ -12,10 +13,6 @@ import { GiB } from '../core/units.js';
 import type { Clock } from '../ports/clock.js';
 import type { Scenario } from './scenario.js';
 import type { SimOllama } from './sim-ollama.js';
-
-/** The simulated kernel's thresholds, as shares of RAM available. */
-export const SIM_WARN_FRACTION = 0.12;
-export const SIM_CRITICAL_FRACTION = 0.05;
 
 /** Another memory user. */
 interface SimProcess {
@@ -40,6 +37,8 @@ export class SimMachine implements MemorySensor {
   readonly ramBytes: number;
   private readonly baselineBytes: number;
   private readonly swapMaxBytes: number;
+  private readonly warnFraction: number;
+  private readonly criticalFraction: number;
 
   constructor(
     scenario: Scenario,
@@ -49,6 +48,8 @@ export class SimMachine implements MemorySensor {
     this.ramBytes = scenario.machine.ramGiB * GiB;
     this.baselineBytes = scenario.machine.baselineGiB * GiB;
     this.swapMaxBytes = scenario.machine.swapMaxGiB * GiB;
+    this.warnFraction = scenario.machine.kernelWarnPercent / 100;
+    this.criticalFraction = scenario.machine.kernelCriticalPercent / 100;
   }
 
   /** Starts another memory user. */
@@ -90,7 +91,7 @@ export class SimMachine implements MemorySensor {
     const availableBytes = Math.max(0, this.ramBytes - demandBytes);
     const swapUsedBytes = Math.min(this.swapMaxBytes, Math.max(0, demandBytes - this.ramBytes));
     const fraction = availableBytes / this.ramBytes;
-    const pressure: Pressure = fraction < SIM_CRITICAL_FRACTION ? 'critical' : fraction < SIM_WARN_FRACTION ? 'warn' : 'normal';
+    const pressure: Pressure = fraction < this.criticalFraction ? 'critical' : fraction < this.warnFraction ? 'warn' : 'normal';
     return {
       at: this.clock.now(),
       totalBytes: this.ramBytes,

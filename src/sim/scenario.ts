@@ -55,6 +55,10 @@ export const scenarioSchema = z.strictObject({
     lockupPercent: z.number().min(0).max(100).default(2),
     /** …for longer than this. */
     lockupS: seconds.default(5),
+    /** The simulated kernel reports warn under this share of RAM available… */
+    kernelWarnPercent: z.number().min(0).max(100).default(12),
+    /** …and critical under this one. */
+    kernelCriticalPercent: z.number().min(0).max(100).default(5),
   }),
   ollama: z
     .strictObject({

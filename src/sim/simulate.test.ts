@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -29,10 +29,11 @@ describe('the seed incidents', () => {
   });
 
   it.each(files)('%s: decisions match the golden file', async (name) => {
+    const golden = path.join(SCENARIOS, name.replace(/\.yaml$/, '.golden.json'));
+    // A missing golden would be written silently outside CI: insist on it (vitest -u writes it on purpose).
+    if (!process.argv.includes('-u') && !process.argv.includes('--update')) expect(existsSync(golden), `${golden} is missing`).toBe(true);
     const result = await run(name, true);
-    await expect(`${JSON.stringify({ timeline: result.timeline, summary: result.summary }, null, 2)}\n`).toMatchFileSnapshot(
-      path.join(SCENARIOS, name.replace(/\.yaml$/, '.golden.json')),
-    );
+    await expect(`${JSON.stringify({ timeline: result.timeline, summary: result.summary }, null, 2)}\n`).toMatchFileSnapshot(golden);
   });
 
   it.each(files)('%s: locks up without the guard', async (name) => {

@@ -7,7 +7,7 @@
 import type { Config } from '../config/schema.js';
 import { GiB } from '../core/units.js';
 import { Daemon } from '../daemon/daemon.js';
-import { Guard } from '../guard/guard.js';
+import { DEFAULT_READ_BUDGET_MS, Guard } from '../guard/guard.js';
 import { guardRules } from '../guard/rules.js';
 import { OllamaWatcher } from '../ollama/watcher.js';
 import type { Clock } from '../ports/clock.js';
@@ -17,8 +17,8 @@ import type { Scenario } from './scenario.js';
 import { SimOllama } from './sim-ollama.js';
 import { round1, round2, TimelineRecorder, type TimelineEvent } from './timeline.js';
 
-/** The simulator's step: the world is observed this often. */
-export const SIM_STEP_MS = 100;
+/** The simulator's step: the world is observed this often (a divisor of the 250 ms fast interval). */
+export const SIM_STEP_MS = 50;
 /** Simulated time starts here (a fixed date keeps the output reproducible). */
 const SIM_EPOCH = Date.UTC(2026, 0, 1, 0, 0, 0);
 
@@ -83,7 +83,13 @@ async function settle(): Promise<void> {
 /** Runs a scenario with `config` (already merged with the scenario's overrides). */
 export async function simulate(scenario: Scenario, config: Config, options: SimOptions): Promise<SimResult> {
   const clock = new StepClock(SIM_EPOCH);
-  const ollama = new SimOllama(clock, { maxLoadedModels: scenario.ollama.maxLoadedModels, unloadMs: scenario.ollama.unloadS * 1000 });
+  const pulled = scenario.timeline.flatMap((event) => ('request' in event ? [event.request] : []));
+  const ollama = new SimOllama(
+    clock,
+    { maxLoadedModels: scenario.ollama.maxLoadedModels, unloadMs: scenario.ollama.unloadS * 1000, apiTimeoutMs: config.ollama.timeoutMs },
+    pulled,
+  );
+  const processes = ollama.processTable();
   const machine = new SimMachine(scenario, clock, ollama);
   const recorder = new TimelineRecorder(SIM_EPOCH, () => clock.now());
   const logger = recorder.logger();
@@ -91,7 +97,7 @@ export async function simulate(scenario: Scenario, config: Config, options: SimO
 
   let guard: Guard | null = null;
   if (options.guard) {
-    const watcher = new OllamaWatcher(ollama, clock, logger, config.ollama.pollIntervalMs);
+    const watcher = new OllamaWatcher({ api: ollama, clock, logger, pollIntervalMs: config.ollama.pollIntervalMs, processes });
     guard = new Guard({
       watcher,
       api: ollama,
@@ -102,6 +108,9 @@ export async function simulate(scenario: Scenario, config: Config, options: SimO
       resample: () => machine.sample(),
       unloadTimeoutMs: config.ollama.unloadTimeoutMs,
       unloadPollMs: 250,
+      processes,
+      signaller: processes,
+      readBudgetMs: DEFAULT_READ_BUDGET_MS,
     });
   }
   const daemon = new Daemon({

@@ -53,12 +53,44 @@ describe('the fake Ollama follows the wire rules of test/fixtures/ollama/SOURCES
     expect((await raw('/api/tags')).text).toContain('"name":"qwen3:8b"');
   });
 
+  it('answers a chat prompt with a message, and rejects a keep_alive string without a unit as Ollama does', async () => {
+    fake.showFrom('granite3.3:8b', 'show-text.json');
+    fake.answers.set('Why is the sky blue?', { response: 'Rayleigh scattering.' });
+    const chat = JSON.parse((await raw('/api/chat', { model: 'granite3.3:8b', messages: [{ role: 'user', content: 'Why is the sky blue?' }], stream: false })).text) as Record<string, unknown>;
+    expect(chat).toMatchObject({ message: { role: 'assistant', content: 'Rayleigh scattering.' }, done: true, done_reason: 'stop' });
+    expect(chat.response).toBeUndefined();
+    expect(await raw('/api/generate', { model: 'granite3.3:8b', prompt: '', keep_alive: '300' })).toMatchObject({ status: 400, text: '{"error":"time: missing unit in duration \\"300\\""}' });
+  });
+
+  it('makes /api/ps wait while a load is in progress, and /api/version answer meanwhile', async () => {
+    fake.loading = true;
+    const ps = fetch(`${fake.url}/api/ps`).then((r) => r.text());
+    expect(await raw('/api/version')).toMatchObject({ status: 200 });
+    const early = await Promise.race([ps, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 150))]);
+    expect(early).toBe('still waiting');
+    fake.finishLoading();
+    expect(await ps).toBe('{"models":[]}');
+  });
+
+  it('lists /api/ps longest expiry first, and marks a slow unload as expiring now', async () => {
+    fake.loaded = psFixtureModels('ps-two-models.json').reverse();
+    expect((JSON.parse((await raw('/api/ps')).text) as { models: Array<{ name: string }> }).models.map((m) => m.name)).toEqual(['granite3.3:2b', 'llava-llama3:8b']);
+    fake.unloadDelayMs = 60_000;
+    await raw('/api/generate', { model: 'granite3.3:2b', prompt: '', keep_alive: 0 });
+    const after = (JSON.parse((await raw('/api/ps')).text) as { models: Array<{ name: string; expires_at: string }> }).models.find((m) => m.name === 'granite3.3:2b');
+    expect(Math.abs(Date.parse(after!.expires_at) - Date.now())).toBeLessThan(5000);
+  });
+
   it('adds latency, errors, garbage and hangs per route', async () => {
     fake.latencyMs = 150;
     const started = Date.now();
     await raw('/api/version');
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     fake.latencyMs = 0;
+    fake.routeLatencyMs.set('/api/tags', 150);
+    const tagsStarted = Date.now();
+    await raw('/api/tags');
+    expect(Date.now() - tagsStarted).toBeGreaterThanOrEqual(140);
     fake.faults.set('/api/ps', { kind: 'error', status: 503, body: '{"error":"server busy, please try again.  maximum pending requests exceeded"}' });
     expect(await raw('/api/ps')).toMatchObject({ status: 503 });
     fake.faults.set('/api/ps', { kind: 'garbage', body: 'not json' });

@@ -2,7 +2,8 @@
  * A fake Ollama HTTP server for tests, answering with the shapes of test/fixtures/ollama and the
  * wire rules in its SOURCES.md: compact JSON without a trailing newline, `{"error": …}` bodies,
  * `404 page not found` for unknown routes, `keep_alive` as a number or a Go duration string.
- * Latency, errors, garbage and hangs can be set per route.
+ * Latency, errors, garbage and hangs can be set per route, and a load in progress can be played
+ * (/api/ps then waits, as Ollama's does while a runner loads).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -60,8 +61,19 @@ export class FakeOllama {
   readonly shows = new Map<string, unknown>();
   readonly faults = new Map<string, RouteFault>();
   readonly answers = new Map<string, GenerateAnswer>();
-  /** Delay before every answer. */
+  /** Delay before every answer, and per route (added to it). */
   latencyMs = 0;
+  readonly routeLatencyMs = new Map<string, number>();
+  /**
+   * While true, /api/ps waits (a model is loading: Ollama holds the runner's lock) and never
+   * answers until it turns false; /api/version still answers.
+   */
+  loading = false;
+  private loadWaiters: Array<() => void> = [];
+  /** /api/tags models; null answers with tags.json. */
+  installed: Array<{ name: string; size: number; digest: string }> | null = null;
+  /** Called when a model is unloaded (a test can load it again, as a client would). */
+  onUnload: ((model: string) => void) | null = null;
   /** How long an unloaded model stays in /api/ps (Ollama frees it asynchronously). */
   unloadDelayMs = 0;
   version = (loadJson('version.json') as { version: string }).version;
@@ -82,8 +94,15 @@ export class FakeOllama {
     return `http://127.0.0.1:${address.port}`;
   }
 
+  /** Ends the simulated load: /api/ps answers again. */
+  finishLoading(): void {
+    this.loading = false;
+    for (const wake of this.loadWaiters.splice(0)) wake();
+  }
+
   /** Stops the server and drops hung requests. */
   async stop(): Promise<void> {
+    this.finishLoading();
     for (const response of this.hung.splice(0)) response.destroy();
     if (!this.server) return;
     this.server.closeAllConnections();
@@ -120,7 +139,8 @@ export class FakeOllama {
     }
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     this.requests.push({ method: request.method ?? 'GET', path, body, at: Date.now() });
-    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    const latency = this.latencyMs + (this.routeLatencyMs.get(path) ?? 0);
+    if (latency > 0) await sleep(latency);
     const fault = this.faults.get(path);
     if (fault?.kind === 'hang') {
       this.hung.push(response);
@@ -136,8 +156,15 @@ export class FakeOllama {
     const request = (body ?? {}) as { model?: string; name?: string; prompt?: string; messages?: unknown[]; keep_alive?: unknown; think?: unknown };
     if (method === 'GET' && path === '/') return send(response, 200, 'Ollama is running', 'text/plain; charset=utf-8');
     if (method === 'GET' && path === '/api/version') return json(200, { version: this.version });
-    if (method === 'GET' && path === '/api/ps') return json(200, { models: this.loaded });
-    if (method === 'GET' && path === '/api/tags') return json(200, loadJson('tags.json'));
+    if (method === 'GET' && path === '/api/ps') {
+      if (this.loading) await new Promise<void>((resolve) => this.loadWaiters.push(resolve));
+      // Longest time to expiry first, as PsHandler sorts.
+      const sorted = [...this.loaded].sort((a, b) => Date.parse(b.expires_at ?? '0') - Date.parse(a.expires_at ?? '0'));
+      return json(200, { models: sorted });
+    }
+    if (method === 'GET' && path === '/api/tags') {
+      return json(200, this.installed ? { models: this.installed.map((m) => ({ ...m, model: m.name, modified_at: '2026-11-01T10:00:00Z' })) } : loadJson('tags.json'));
+    }
     if (method === 'POST' && path === '/api/show') {
       const model = request.model ?? request.name ?? '';
       const show = this.shows.get(model);
@@ -148,35 +175,42 @@ export class FakeOllama {
       const known = this.shows.has(model) || this.loaded.some((m) => m.name === model);
       if (!known) return json(404, { error: `model '${model}' not found` });
       const created_at = new Date().toISOString();
+      if (typeof request.keep_alive === 'string' && !/^-?\d+(\.\d+)?(ns|us|µs|ms|s|m|h)$/.test(request.keep_alive)) {
+        return json(400, { error: `time: missing unit in duration "${request.keep_alive}"` });
+      }
       if (isZeroKeepAlive(request.keep_alive)) {
         const drop = (): void => {
           this.loaded = this.loaded.filter((m) => m.name !== model);
+          this.onUnload?.(model);
         };
-        if (this.unloadDelayMs > 0) setTimeout(drop, this.unloadDelayMs).unref();
-        else drop();
+        if (this.unloadDelayMs > 0) {
+          // Marked for expiry at once, freed later: /api/ps shows it expiring now meanwhile.
+          const now = new Date().toISOString();
+          this.loaded = this.loaded.map((m) => (m.name === model ? { ...m, expires_at: now } : m));
+          setTimeout(drop, this.unloadDelayMs).unref();
+        } else drop();
         return path === '/api/generate'
           ? json(200, { model, created_at, response: '', done: true, done_reason: 'unload' })
           : json(200, { model, created_at, message: { role: 'assistant', content: '' }, done_reason: 'unload', done: true });
       }
-      const prompt = path === '/api/generate' ? (request.prompt ?? '') : JSON.stringify(request.messages ?? []);
+      const messages = (request.messages ?? []) as Array<{ content?: string }>;
+      const prompt = path === '/api/generate' ? (request.prompt ?? '') : (messages.at(-1)?.content ?? '');
       const answer = this.answers.get(prompt) ?? { response: '' };
       if (answer.delayMs) await sleep(answer.delayMs);
-      return json(200, {
-        model,
-        created_at,
-        response: answer.response,
-        ...(answer.thinking ? { thinking: answer.thinking } : {}),
-        done: true,
-        done_reason: prompt === '' ? 'load' : 'stop',
-        ...(answer.evalCount ? { eval_count: answer.evalCount, eval_duration: answer.evalDurationNs ?? 1e9 } : {}),
-      });
+      const stats = answer.evalCount ? { eval_count: answer.evalCount, eval_duration: answer.evalDurationNs ?? 1e9 } : {};
+      const done_reason = prompt === '' ? 'load' : 'stop';
+      if (path === '/api/chat') {
+        const message = { role: 'assistant', content: answer.response, ...(answer.thinking ? { thinking: answer.thinking } : {}) };
+        return json(200, { model, created_at, message, done_reason, done: true, ...stats });
+      }
+      return json(200, { model, created_at, response: answer.response, ...(answer.thinking ? { thinking: answer.thinking } : {}), done: true, done_reason, ...stats });
     }
     send(response, 404, '404 page not found', 'text/plain');
   }
 }
 
 function isZeroKeepAlive(value: unknown): boolean {
-  return value === 0 || value === '0' || value === '0s' || value === '0m';
+  return value === 0 || (typeof value === 'string' && /^0(\.0+)?(ns|us|µs|ms|s|m|h)$/.test(value));
 }
 
 /** Go's encoding/json: compact, with <, > and & escaped. */

@@ -93,7 +93,8 @@ describe('the guard, end to end in the daemon', () => {
       expect(ollama.unloads).toEqual([]);
       const calm = await readJson<DaemonState>(stateFile);
       expect(calm?.guard).toMatchObject({ level: 'normal', unloading: null });
-      expect(calm?.ollama).toMatchObject({ status: 'ok', models: [{ name: 'granite3.3:2b', kind: 'text' }, { name: 'llama3.2:3b', kind: 'text' }] });
+      // /api/ps lists the longest expiry first.
+      expect(calm?.ollama).toMatchObject({ status: 'ok', models: [{ name: 'llama3.2:3b', kind: 'text' }, { name: 'granite3.3:2b', kind: 'text' }] });
 
       await setPhase(WARN);
       await waitFor(() => Promise.resolve(ollama.unloads.length >= 1), 15_000, 'the warn unload');
@@ -122,7 +123,7 @@ describe('the guard, end to end in the daemon', () => {
     const script = ['-e', 'on run argv', '-e', 'display notification (item 2 of argv) with title (item 1 of argv)', '-e', 'end run'];
     expect(calls.map((argv) => argv.slice(0, 6))).toEqual([script, script]);
     expect(calls.map((argv) => argv.slice(6))).toEqual([
-      ['headroom: memory pressure warn', expect.stringMatching(/: kernel pressure warn; swap 93% used > 90%\. Unloading granite3\.3:2b \(2\.0 GiB\)\.$/) as string],
+      ['headroom: memory pressure warn', expect.stringMatching(/: kernel pressure warn; swap 93% used \(1\.0 GiB free\)\. Unloading granite3\.3:2b \(2\.0 GiB\)\.$/) as string],
       ['headroom: memory recovered', expect.stringMatching(/^Memory pressure is back to normal after .* \(peak: critical\)\. Unloaded: granite3\.3:2b, llama3\.2:3b\.$/) as string],
     ]);
   });
@@ -135,10 +136,16 @@ describe('the guard, end to end in the daemon', () => {
     await writeFile(config, `daemon:\n  intervalMs: 200\nollama:\n  url: ${ollama.url}\n`);
     const logFile = path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log');
     const daemon = startCliProcess(['run', '--dry-run', '--platform', 'darwin', '--config', config], sandbox.env);
+    const events = async (): Promise<Array<{ pid: number; component?: string; msg: string }>> =>
+      (await readFile(logFile, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { pid: number; component?: string; msg: string })
+        .filter((event) => event.pid === daemon.pid);
     try {
-      await waitFor(async () => (await readFile(logFile, 'utf8')).includes(`"pid":${daemon.pid},"component":"ollama"`), 15_000, 'the first Ollama read');
+      await waitFor(async () => (await events()).some((e) => e.component === 'ollama'), 15_000, 'the first Ollama read');
       await setPhase(CRITICAL);
-      await waitFor(async () => (await readFile(logFile, 'utf8')).includes('"msg":"would unload (dry run)"'), 15_000, 'the dry-run decision');
+      await waitFor(async () => (await events()).some((e) => e.msg === 'would unload (dry run)'), 15_000, 'the dry-run decision');
     } finally {
       daemon.kill('SIGTERM');
       expect((await daemon).exitCode).toBe(0);
