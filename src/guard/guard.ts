@@ -69,6 +69,8 @@ export class Guard {
   private readonly inFlight = new Set<string>();
   private lastUnload: LastUnload | null = null;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Outcomes of unloads that finished while a tick was between its reads and its decisions. */
+  private outcomes: Array<(state: GuardState) => GuardState> = [];
   private lastPressure: MemorySnapshot['pressure'] = 'normal';
   private readonly log: Logger;
 
@@ -101,6 +103,7 @@ export class Guard {
   async tick(memory: MemorySnapshot, signal?: AbortSignal): Promise<Decision[]> {
     this.lastPressure = memory.pressure;
     const reading = await this.readOllama(this.alert || this.inFlight.size > 0);
+    this.state = this.withOutcomes(this.state);
     const snapshot = this.snapshotOf(memory, reading);
     let result = evaluate(this.state, snapshot, this.deps.rules);
     let acted = snapshot;
@@ -109,7 +112,7 @@ export class Guard {
       const second = await this.secondLook(decided, snapshot, signal);
       if (second) ({ result, snapshot: acted } = second);
     }
-    this.state = result.state;
+    this.state = this.withOutcomes(result.state);
     for (const decision of result.decisions) {
       try {
         this.carryOut(decision, acted, signal);
@@ -118,6 +121,13 @@ export class Guard {
       }
     }
     return result.decisions;
+  }
+
+  /** Applies the unload outcomes that arrived since the last call. */
+  private withOutcomes(state: GuardState): GuardState {
+    const outcomes = this.outcomes;
+    this.outcomes = [];
+    return outcomes.reduce((current, apply) => apply(current), state);
   }
 
   /** Waits for the unloads in flight and the notifications being sent. */
@@ -212,7 +222,9 @@ export class Guard {
     )
       .then((outcomes) => {
         this.lastUnload = { rule: decision.rule, at: startedAt, outcomes };
-        this.state = recordUnload(this.state, decision.rule, outcomes, this.deps.clock.now());
+        const at = this.deps.clock.now();
+        // Folded into the state at the next tick, so that a tick under way cannot overwrite it.
+        this.outcomes.push((state) => recordUnload(state, decision.rule, outcomes, at));
         for (const outcome of outcomes) {
           const outcomeFields = { rule: decision.rule, ...outcome, snapshot };
           if (outcome.reloaded) this.log.warn(outcomeFields, 'model unloaded, and loaded again by a client');
