@@ -138,6 +138,7 @@ export class Guard {
   /** Reads Ollama, but waits at most `readBudgetMs`: a busy Ollama must not slow the sampling. */
   private async readOllama(force: boolean): Promise<OllamaReading> {
     const { watcher, clock, readBudgetMs } = this.deps;
+    if (!watcher.wouldRead(force)) return watcher.current;
     const read = watcher.read(force);
     const budget = new AbortController();
     const reading = await Promise.race([read, clock.sleep(readBudgetMs, budget.signal).then(() => null)]);

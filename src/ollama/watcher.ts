@@ -65,14 +65,19 @@ export class OllamaWatcher {
     return this.reading;
   }
 
+  /** True when `read(force)` would ask Ollama (or join a read under way) rather than answer from the last reading. */
+  wouldRead(force: boolean): boolean {
+    if (this.refreshing) return true;
+    return force || this.reading.readAt === null || this.options.clock.now() - this.reading.readAt >= this.options.pollIntervalMs;
+  }
+
   /**
    * Reads /api/ps unless the last read is younger than the poll interval and `force` is false.
    * A read already under way is shared, never doubled.
    */
   read(force: boolean): Promise<OllamaReading> {
     if (this.refreshing) return this.refreshing;
-    const now = this.options.clock.now();
-    if (!force && this.reading.readAt !== null && now - this.reading.readAt < this.options.pollIntervalMs) return Promise.resolve(this.reading);
+    if (!this.wouldRead(force)) return Promise.resolve(this.reading);
     this.refreshing = this.readNow().finally(() => {
       this.refreshing = null;
     });
