@@ -174,8 +174,9 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
 }
 
 const reactionTrials = 20;
-process.stderr.write(`measuring linux and darwin side by side: ${WARMUP} warm-up + ${MEASURED} samples each at intervalMs 100 (about 2 min)…\n`);
-const results = await Promise.all([measure('linux'), measure('darwin')]);
+process.stderr.write(`measuring linux, then darwin: ${WARMUP} warm-up + ${MEASURED} samples each at intervalMs 100 (about 4 min)…\n`);
+// One after the other: side by side, the fakes' own CPU on a 2-core machine skews both figures.
+const results = [await measure('linux'), await measure('darwin')];
 console.log(`\nheadroom sampling cost (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores)\n`);
 console.log('backend  daemon CPU / 1000 samples  = % of one core at 1 s  children CPU / 1000  RSS after  children / sample  long-lived');
 for (const r of results) {

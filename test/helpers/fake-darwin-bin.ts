@@ -49,12 +49,18 @@ case "$mode" in
   fail) echo "fake sysctl: failing on purpose" >&2; exit 1 ;;
   garbage) echo '%%% garbage %%%'; exit 0 ;;
 esac
-rc=0
-for name in "$@"; do
-  line=$(awk -v n="$name" 'index($0, n ": ") == 1 { print; exit }' ${files})
-  if [ -n "$line" ]; then printf '%s\\n' "$line"; else echo "sysctl: unknown oid '$name'" >&2; rc=1; fi
-done
-exit $rc
+# One awk for all names: the first file with a name wins; names are answered in the order asked.
+exec awk -v names="$*" '
+  BEGIN { n = split(names, want, " ") }
+  { for (i = 1; i <= n; i++) if (!(want[i] in line) && index($0, want[i] ": ") == 1) line[want[i]] = $0 }
+  END {
+    rc = 0
+    for (i = 1; i <= n; i++) {
+      if (want[i] in line) print line[want[i]]
+      else { print "sysctl: unknown oid \047" want[i] "\047" > "/dev/stderr"; rc = 1 }
+    }
+    exit rc
+  }' ${files}
 `;
   const vmStat = `#!/bin/sh
 # Fake vm_stat (see test/helpers/fake-darwin-bin.ts).
