@@ -57,7 +57,7 @@ exec awk -v names="$*" '
     rc = 0
     for (i = 1; i <= n; i++) {
       if (want[i] in line) print line[want[i]]
-      else { print "sysctl: unknown oid \047" want[i] "\047" > "/dev/stderr"; rc = 1 }
+      else { print "sysctl: unknown oid \\047" want[i] "\\047" > "/dev/stderr"; rc = 1 }
     }
     exit rc
   }' ${files}
