@@ -1,10 +1,10 @@
 // ESLint flat config: typescript-eslint's type-aware recommended rules, plus the layering rules
 // from docs/architecture.md (core and ports import nothing with side effects; only compose.ts
-// and adapters/ reach execa, pino and node:child_process).
+// and adapters/ reach execa, pino, pm2 and node:child_process).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const sideEffectModules = ['execa', 'pino', 'pino-pretty', 'node:child_process', 'child_process'];
+const sideEffectModules = ['execa', 'pino', 'pino-pretty', 'pm2', 'node:child_process', 'child_process'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
@@ -50,5 +50,12 @@ export default tseslint.config(
   {
     files: ['eslint.config.js', 'vitest.config.ts'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Test executables in plain CommonJS (the fake ollama): no type information, Node's globals.
+    files: ['**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly' } },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
   },
 );

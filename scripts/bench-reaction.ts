@@ -105,8 +105,10 @@ export async function measureReaction(intervalMs: number, from: 'normal' | 'warn
       const switchedAt = Date.now();
       await setPhase(CRITICAL);
       await until(() => Promise.resolve(ollama.unloads.length > before ? true : undefined), 30_000, 'the unload');
-      const request = ollama.requests.filter((r) => r.path === '/api/generate').at(-1);
+      const request = ollama.requests.filter((r) => r.path === '/api/generate')[before];
       latenciesMs.push((request?.at ?? Date.now()) - switchedAt);
+      // Critical unloads both models; let the second request land before the next trial reloads them.
+      await until(() => Promise.resolve(ollama.unloads.length >= before + 2 ? true : undefined), 30_000, 'both unloads');
       await setPhase(NORMAL);
     }
   } finally {

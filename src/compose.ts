@@ -2,13 +2,14 @@
  * The composition root: the only module that wires real adapters (child processes, pino, node:fs, the
  * system clock) to the platform backends and the daemon. CLI commands call in here.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { ChildProcessRunner } from './adapters/child-process-runner.js';
 import { createLogger, type LoggerHandle } from './adapters/pino-logger.js';
 import { systemClock } from './adapters/system-clock.js';
 import { loadConfig, locateConfig } from './config/load.js';
-import { runtimePaths, type RuntimePaths } from './config/paths.js';
+import { expandHome, runtimePaths, type RuntimePaths } from './config/paths.js';
 import type { Config } from './config/schema.js';
 import type { MemorySnapshot } from './core/memory.js';
 import { Daemon } from './daemon/daemon.js';
@@ -17,13 +18,19 @@ import { removeStaleTempFiles } from './daemon/state-file.js';
 import { DEFAULT_READ_BUDGET_MS, Guard } from './guard/guard.js';
 import { guardRules } from './guard/rules.js';
 import { OllamaHttpClient } from './ollama/client.js';
-import { resolveOllamaUrl } from './ollama/host.js';
+import { isLocalAddress, parseOllamaHost, resolveOllamaUrl, serverListenHost } from './ollama/host.js';
+import { ollamaChildEnv } from './ollama/safe-env.js';
+import { OllamaServer, PM2_APP_NAME, type ServerStatus, type StopMarker } from './ollama/server.js';
+import { EXTRA_BINARY_DIRS, findBinary } from './ollama/serving.js';
+import { Pm2Manager } from './adapters/pm2/pm2-manager.js';
+import type { Notifier } from './ports/notifier.js';
+import type { ProcessTable } from './ports/processes.js';
 import { OllamaWatcher } from './ollama/watcher.js';
 import type { MemorySensor } from './core/memory.js';
 import type { CommandRunner } from './ports/command-runner.js';
 import type { OllamaReading } from './guard/types.js';
 import { silentLogger, type Logger } from './ports/logger.js';
-import { createMemorySensor, createNotifier, createProcessTable } from './platform/index.js';
+import { createMemorySensor, createNotifier, createProcessTable, createServerProbe } from './platform/index.js';
 import { nodeSignaller } from './adapters/node-signaller.js';
 import { detectPlatform, type PlatformName } from './platform/platform.js';
 import { HEADROOM_VERSION } from './version.js';
@@ -81,9 +88,14 @@ export async function sampleOnce(setup: Setup, surroundings: Surroundings): Prom
   }
 }
 
+/** The URL headroom talks to Ollama on (docs/config.md, `ollama.url`). */
+export function ollamaUrl(setup: Setup, surroundings: Surroundings): string {
+  return resolveOllamaUrl(setup.config.ollama.url, surroundings.env, setup.config.ollama.env.OLLAMA_HOST);
+}
+
 /** Reads Ollama once without a daemon (for `headroom status`). */
 export async function readOllamaOnce(setup: Setup, surroundings: Surroundings): Promise<{ url: string; reading: OllamaReading }> {
-  const url = resolveOllamaUrl(setup.config.ollama.url, surroundings.env);
+  const url = ollamaUrl(setup, surroundings);
   const api = new OllamaHttpClient({ baseUrl: url, timeoutMs: setup.config.ollama.timeoutMs });
   const watcher = new OllamaWatcher({ api, clock: systemClock, logger: silentLogger, pollIntervalMs: setup.config.ollama.pollIntervalMs, processes: null });
   return { url, reading: await watcher.read(true) };
@@ -98,49 +110,157 @@ export interface RunOptions {
 /** The guard and its Ollama watcher, wired to real adapters; null when `guard.enabled` is false. */
 function createGuard(
   setup: Setup,
-  surroundings: Surroundings,
-  deps: { runner: CommandRunner; sensor: MemorySensor; logger: Logger; dryRun: boolean },
-): { guard: Guard; watcher: OllamaWatcher; url: string } | null {
+  deps: { url: string; runner: CommandRunner; sensor: MemorySensor; logger: Logger; dryRun: boolean; notifier: Notifier | null; processes: ProcessTable },
+): { guard: Guard; watcher: OllamaWatcher } | null {
   const { config } = setup;
   if (!config.guard.enabled) return null;
-  const url = resolveOllamaUrl(config.ollama.url, surroundings.env);
-  const api = new OllamaHttpClient({ baseUrl: url, timeoutMs: config.ollama.timeoutMs });
-  const processes = createProcessTable(setup.platform, deps.runner, setup.paths.procRoot, config.daemon.commandTimeoutMs);
-  const watcher = new OllamaWatcher({ api, clock: systemClock, logger: deps.logger, pollIntervalMs: config.ollama.pollIntervalMs, processes });
+  const api = new OllamaHttpClient({ baseUrl: deps.url, timeoutMs: config.ollama.timeoutMs });
+  const watcher = new OllamaWatcher({ api, clock: systemClock, logger: deps.logger, pollIntervalMs: config.ollama.pollIntervalMs, processes: deps.processes });
   const guard = new Guard({
     watcher,
     api,
-    notifier: config.notify.enabled ? createNotifier(setup.platform, deps.runner) : null,
+    notifier: deps.notifier,
     clock: systemClock,
     logger: deps.logger,
     rules: guardRules(config, deps.dryRun),
     resample: (signal) => deps.sensor.sample(signal),
     unloadTimeoutMs: config.ollama.unloadTimeoutMs,
     unloadPollMs: UNLOAD_POLL_MS,
-    processes,
+    processes: deps.processes,
     signaller: nodeSignaller,
     readBudgetMs: DEFAULT_READ_BUDGET_MS,
   });
-  return { guard, watcher, url };
+  return { guard, watcher };
 }
 
 /** Poll pacing while waiting for an unloaded model to leave /api/ps. */
 const UNLOAD_POLL_MS = 250;
 
+/** True for an executable regular file. */
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `headroom ollama stop`'s marker file, in the state folder. */
+function stopMarkerFile(paths: RuntimePaths): StopMarker {
+  const file = path.join(paths.stateDir, 'ollama.stopped');
+  return {
+    isSet: () => existsSync(file),
+    set: () => writeFileSync(file, `${new Date().toISOString()}\n`, { mode: 0o600 }),
+    clear: () => rmSync(file, { force: true }),
+  };
+}
+
+/** headroom's own PM2_HOME: short, because pm2's sockets live there and a socket path may have 104 bytes. */
+export function pm2Home(paths: RuntimePaths): string {
+  return path.join(paths.stateDir, 'pm2');
+}
+
+/** headroom's Ollama server: pm2 in its own PM2_HOME, the safe environment, the platform's probes. */
+export function createOllamaServer(
+  setup: Setup,
+  surroundings: Surroundings,
+  deps: { runner: CommandRunner; logger: Logger; notifier: Notifier | null; processes: ProcessTable; dryRun: boolean },
+): OllamaServer {
+  const { config, paths } = setup;
+  const settings = config.ollama;
+  const url = ollamaUrl(setup, surroundings);
+  const address = parseOllamaHost(url);
+  const listenHost = serverListenHost(url, settings.env.OLLAMA_HOST);
+  const home = (file: string): string => expandHome(file, surroundings.home);
+  const childEnv = ollamaChildEnv(settings.env, listenHost, { PATH: surroundings.env.PATH ?? '/usr/bin:/bin:/usr/sbin:/sbin', HOME: surroundings.home }, home);
+  const searchDirs = [...(surroundings.env.PATH ?? '').split(path.delimiter), ...EXTRA_BINARY_DIRS[setup.platform]];
+  return new OllamaServer({
+    manage: settings.manage,
+    unmanagedWhy: isLocalAddress(address) ? null : `ollama.url names another machine (${url})`,
+    takeover: settings.takeover,
+    keepRunning: settings.keepRunning,
+    findBinary: () => (settings.binary ? (isExecutableFile(home(settings.binary)) ? home(settings.binary) : null) : findBinary(searchDirs, isExecutableFile)),
+    port: address.port,
+    spec: (binary) => ({
+      name: PM2_APP_NAME,
+      script: binary,
+      args: ['serve'],
+      cwd: paths.stateDir,
+      env: childEnv,
+      outFile: path.join(paths.logDir, 'ollama.out.log'),
+      errFile: path.join(paths.logDir, 'ollama.err.log'),
+      minUptimeMs: settings.restart.minUptimeMs,
+      maxRestarts: settings.restart.maxRestarts,
+      backoffMs: settings.restart.backoffMs,
+      killTimeoutMs: settings.stopTimeoutMs,
+    }),
+    envSettings: settings.env,
+    startTimeoutMs: settings.startTimeoutMs,
+    health: settings.health,
+    manager: new Pm2Manager({ runner: deps.runner, pm2Home: pm2Home(paths), nodePath: process.execPath, timeoutMs: Math.max(PM2_TIMEOUT_MS, settings.stopTimeoutMs + 10_000) }),
+    probe: createServerProbe(setup.platform, deps.runner, paths.procRoot, config.daemon.commandTimeoutMs),
+    processes: deps.processes,
+    signaller: nodeSignaller,
+    runner: deps.runner,
+    api: new OllamaHttpClient({ baseUrl: url, timeoutMs: settings.timeoutMs }),
+    clock: systemClock,
+    logger: deps.logger,
+    notifier: deps.notifier,
+    stopMarker: stopMarkerFile(paths),
+    dryRun: deps.dryRun,
+  });
+}
+
+/** Longest wait for one pm2 operation; starting pm2's daemon took about 0.3 s here. */
+const PM2_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs `use` with a one-shot Ollama server (the `headroom ollama` commands). With `log`, its
+ * lines go to the log file and the folders pm2 writes into are made; without (status), nothing
+ * is written.
+ */
+export async function withOllamaServer<T>(setup: Setup, surroundings: Surroundings, options: { dryRun: boolean; log: boolean }, use: (server: OllamaServer) => Promise<T>): Promise<T> {
+  let handle: LoggerHandle | null = null;
+  if (options.log) {
+    process.umask(0o077);
+    await mkdir(setup.paths.stateDir, { recursive: true, mode: 0o700 });
+    await mkdir(setup.paths.logDir, { recursive: true, mode: 0o700 });
+    handle = createLogger({ level: setup.config.log.level, file: setup.paths.logFile, stdout: 'off', isTTY: false });
+  }
+  const runner = new ChildProcessRunner(surroundings.env);
+  const processes = createProcessTable(setup.platform, runner, setup.paths.procRoot, setup.config.daemon.commandTimeoutMs);
+  const notifier = setup.config.notify.enabled ? createNotifier(setup.platform, runner) : null;
+  const logger = handle ? handle.logger.child({ command: 'ollama' }) : silentLogger;
+  const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun: options.dryRun });
+  try {
+    return await use(server);
+  } finally {
+    handle?.flush();
+  }
+}
+
+/** Looks at the Ollama server once, writing nothing (for `headroom status`). */
+export function inspectServerOnce(setup: Setup, surroundings: Surroundings): Promise<ServerStatus> {
+  return withOllamaServer(setup, surroundings, { dryRun: true, log: false }, (server) => server.inspect());
+}
 
 /** How a daemon run ended. */
 export interface DaemonExit {
   exitCode: number;
 }
 
-/** Longest time from SIGTERM/SIGINT to exit; launchd's exit timeout is 5 s, the goal is 2 s. */
+/** Longest time from SIGTERM/SIGINT to exit when no Ollama server has to stop; launchd's exit timeout is 5 s, the goal is 2 s. */
 export const SHUTDOWN_DEADLINE_MS = 1800;
 /** How long the tick under way at SIGTERM may finish before its commands are canceled. */
 export const SHUTDOWN_CANCEL_AFTER_MS = 1000;
+/** pm2's part of stopping the server (agent start-up, delete, killDaemon): 0.3 s measured, with room. */
+const SERVER_STOP_OVERHEAD_MS = 1500;
 
 /**
  * Runs the daemon in the foreground until SIGTERM or SIGINT. Throws AlreadyRunningError when
- * another daemon holds the socket.
+ * another daemon holds the socket. At a signal, the server headroom runs is stopped at once,
+ * beside the last tick (unless ollama.keepRunning).
  */
 export async function runDaemon(setup: Setup, surroundings: Surroundings, options: RunOptions = {}): Promise<DaemonExit> {
   // Signals first: a SIGTERM while starting up must still end in a clean exit 0.
@@ -148,6 +268,9 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   const cancel = new AbortController();
   let logger: Logger = silentLogger;
   let handle: LoggerHandle | null = null;
+  const { paths, config } = setup;
+  const stopsServer = config.ollama.manage && !config.ollama.keepRunning;
+  const deadlineMs = stopsServer ? Math.max(SHUTDOWN_DEADLINE_MS, config.ollama.stopTimeoutMs + SERVER_STOP_OVERHEAD_MS) : SHUTDOWN_DEADLINE_MS;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stop.signal.aborted) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -158,16 +281,15 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     stop.abort();
     setTimeout(() => cancel.abort(), SHUTDOWN_CANCEL_AFTER_MS).unref();
     setTimeout(() => {
-      logger.warn({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline reached: exiting without waiting further');
+      logger.warn({ deadlineMs }, 'shutdown deadline reached: exiting without waiting further');
       handle?.flush();
       process.exit(0);
-    }, SHUTDOWN_DEADLINE_MS).unref();
+    }, deadlineMs).unref();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
   process.umask(0o077);
-  const { paths, config } = setup;
   await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
   handle = createLogger({
     level: config.log.level,
@@ -195,7 +317,15 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     'stream',
   );
   const dryRun = options.dryRun === true || config.guard.dryRun;
-  const guarded = createGuard(setup, surroundings, { runner, sensor, logger, dryRun });
+  const url = ollamaUrl(setup, surroundings);
+  const notifier = config.notify.enabled ? createNotifier(setup.platform, runner) : null;
+  const processes = createProcessTable(setup.platform, runner, paths.procRoot, config.daemon.commandTimeoutMs);
+  const guarded = createGuard(setup, { url, runner, sensor, logger, dryRun, notifier, processes });
+  const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun });
+  let serverStopped: Promise<string> | null = null;
+  stop.signal.addEventListener('abort', () => {
+    serverStopped = server.shutdown();
+  });
   const daemon = new Daemon({
     sensor,
     clock: systemClock,
@@ -205,7 +335,8 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     fastIntervalMs: config.daemon.fastIntervalMs,
     guard: guarded?.guard ?? null,
     watcher: guarded?.watcher ?? null,
-    ...(guarded ? { ollamaUrl: guarded.url } : {}),
+    server,
+    ollamaUrl: url,
     stateFile: paths.stateFile,
     pid: process.pid,
   });
@@ -216,23 +347,30 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
       platform: setup.platform,
       configFile: setup.configFile,
       intervalMs: config.daemon.intervalMs,
-      guard: guarded ? { ollama: guarded.url, dryRun } : 'disabled',
+      guard: guarded ? { ollama: url, dryRun } : 'disabled',
       stateFile: paths.stateFile,
       logFile: paths.logFile,
       staleTempFilesRemoved: removed,
     },
     'headroom started',
   );
+  if (!stop.signal.aborted) {
+    void server.ensure().then(
+      (result) => logger.info({ component: 'ollama-server', plan: result.plan.summary, steps: result.steps, ok: result.ok }, 'Ollama server checked at start'),
+      (error: unknown) => logger.error({ component: 'ollama-server', err: (error as Error).message }, 'could not check the Ollama server at start'),
+    );
+  }
   try {
     await daemon.run(stop.signal, cancel.signal);
   } finally {
     cancel.abort();
     await guarded?.guard.settle();
     await sensor.close();
+    const serverOutcome = await (serverStopped ?? server.shutdown());
     await lock.release();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    logger.info({ samples: daemon.current.samples }, 'headroom stopped');
+    logger.info({ samples: daemon.current.samples, ollamaServer: serverOutcome }, 'headroom stopped');
     handle.flush();
   }
   return { exitCode: 0 };

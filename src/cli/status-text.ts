@@ -3,6 +3,8 @@ import type { MemorySnapshot } from '../core/memory.js';
 import { formatBytes, formatDurationMs } from '../core/units.js';
 import type { OllamaState } from '../daemon/state-file.js';
 import type { GuardStatus } from '../guard/guard.js';
+import type { ServerStatus } from '../ollama/server.js';
+import { serverLines } from './server-text.js';
 
 /** Where the numbers came from: a running daemon, or a sample the CLI just took. */
 export type StatusDaemon = { pid: number; lastSampleAt: number | null } | null;
@@ -46,6 +48,7 @@ export function renderStatus(
   now: number,
   ollama: OllamaState | null = null,
   guard: GuardStatus | null = null,
+  server: ServerStatus | null = null,
 ): string {
   const lines: string[] = [];
   if (daemon) {
@@ -73,6 +76,7 @@ export function renderStatus(
   }
   lines.push(ollamaLine(ollama));
   if (guard) lines.push(guardLine(guard, now));
+  if (server) lines.push(...serverLines(server));
   for (const error of memory.errors ?? []) lines.push(`error     ${error}`);
   return `${lines.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseOllamaHost } from '../ollama/host.js';
+import { hostProblem, keepAliveProblem, parseOllamaBool, SAFE_DEFAULTS } from '../ollama/safe-env.js';
 
 /** An absolute path, or one under the home folder written `~/…`. */
 const pathSetting = z
@@ -31,6 +32,33 @@ const linuxPressureSchema = z
   });
 
 const fraction = z.number().gt(0).max(1);
+
+/** A custom check from a function returning the problem, or null. */
+function check<T>(problem: (value: T) => string | null) {
+  return (value: T, ctx: z.RefinementCtx): void => {
+    const message = problem(value);
+    if (message !== null) ctx.addIssue({ code: 'custom', message });
+  };
+}
+
+const ollamaEnvSchema = z
+  .strictObject({
+    OLLAMA_MAX_LOADED_MODELS: z.number().int().min(0).max(64).default(SAFE_DEFAULTS.OLLAMA_MAX_LOADED_MODELS).describe('models loaded at once'),
+    OLLAMA_KEEP_ALIVE: z.union([z.string(), z.number().int()]).superRefine(check(keepAliveProblem)).default(SAFE_DEFAULTS.OLLAMA_KEEP_ALIVE).describe('idle time before a model is unloaded'),
+    OLLAMA_NUM_PARALLEL: z.number().int().min(0).max(64).default(SAFE_DEFAULTS.OLLAMA_NUM_PARALLEL).describe('requests served at once per model'),
+    OLLAMA_CONTEXT_LENGTH: z.number().int().min(0).max(4_194_304).default(SAFE_DEFAULTS.OLLAMA_CONTEXT_LENGTH).describe('default context length'),
+    OLLAMA_FLASH_ATTENTION: z
+      .union([z.boolean(), z.number(), z.string()])
+      .superRefine(check((value) => (parseOllamaBool(value) === null ? 'must be 1, true, 0 or false (Ollama would read any other value, "yes" included, as true)' : null)))
+      .nullable()
+      .default(null)
+      .describe('flash attention; null = Ollama decides'),
+    OLLAMA_KV_CACHE_TYPE: z.enum(['f16', 'q8_0', 'q4_0']).nullable().default(null).describe('KV cache quantization'),
+    OLLAMA_HOST: z.string().superRefine(check(hostProblem)).nullable().default(null).describe('listen address, with a port'),
+    OLLAMA_MODELS: pathSetting.nullable().default(null).describe('models folder'),
+    OLLAMA_ORIGINS: z.string().nullable().default(null).describe('extra allowed origins'),
+  })
+  .prefault({});
 
 const guardSchema = z
   .strictObject({
@@ -89,6 +117,36 @@ export const configSchema = z.strictObject({
       timeoutMs: z.number().int().min(100).max(120_000).default(3000).describe('timeout of each Ollama API call'),
       pollIntervalMs: z.number().int().min(100).max(600_000).default(2000).describe('time between /api/ps reads while pressure is normal'),
       unloadTimeoutMs: z.number().int().min(100).max(600_000).default(15_000).describe('how long to wait for an unloaded model to leave /api/ps'),
+      manage: z.boolean().default(true).describe('run ollama serve under pm2 when nobody serves'),
+      takeover: z.boolean().default(false).describe('stop a server headroom did not start, and run its own'),
+      binary: pathSetting.nullable().default(null).describe('the ollama executable; null = found on PATH'),
+      keepRunning: z.boolean().default(false).describe('leave the server running when headroom stops'),
+      startTimeoutMs: z.number().int().min(1000).max(600_000).default(30_000).describe('how long a started server may take to answer /api/version'),
+      stopTimeoutMs: z.number().int().min(100).max(60_000).default(3000).describe('how long ollama serve gets to exit after SIGINT before SIGKILL'),
+      env: ollamaEnvSchema,
+      restart: z
+        .strictObject({
+          minUptimeMs: z.number().int().min(100).max(600_000).default(5000).describe('a run shorter than this is a crash loop'),
+          maxRestarts: z.number().int().min(0).max(1000).default(10).describe('crash-loop restarts before pm2 gives up'),
+          backoffMs: z.number().int().min(0).max(60_000).default(1000).describe('first restart delay; grows 1.5× per crash'),
+        })
+        .prefault({}),
+      health: z
+        .strictObject({
+          intervalMs: z.number().int().min(100).max(3_600_000).default(10_000).describe('time between /api/version checks'),
+          failures: z.number().int().min(1).max(100).default(3).describe('failed checks in a row before a restart'),
+          restartBudget: z.number().int().min(0).max(100).default(3).describe('restarts allowed per window'),
+          restartWindowMs: z.number().int().min(1000).max(86_400_000).default(600_000).describe('the window of the restart budget'),
+        })
+        .prefault({}),
+    })
+    .superRefine((value, ctx) => {
+      if (value.url === null || value.env.OLLAMA_HOST === null || hostProblem(value.env.OLLAMA_HOST) !== null) return;
+      const url = parseOllamaHost(value.url);
+      const listen = parseOllamaHost(value.env.OLLAMA_HOST);
+      if (url.port !== listen.port) {
+        ctx.addIssue({ code: 'custom', path: ['env', 'OLLAMA_HOST'], message: `listens on port ${listen.port} but ollama.url talks to port ${url.port}: headroom would watch another server` });
+      }
     })
     .prefault({}),
   guard: guardSchema,

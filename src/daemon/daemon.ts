@@ -9,6 +9,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Guard } from '../guard/guard.js';
 import type { OllamaWatcher } from '../ollama/watcher.js';
+import type { ServerStatus } from '../ollama/server.js';
 import type { PlatformName } from '../platform/platform.js';
 import { writeState, type DaemonState } from './state-file.js';
 
@@ -27,6 +28,8 @@ export interface DaemonDeps {
   watcher?: OllamaWatcher | null;
   /** The Ollama URL, for the state. */
   ollamaUrl?: string;
+  /** headroom's Ollama server: its health checks run from the loop, its status goes in the state. */
+  server?: { tick(): void; readonly current: ServerStatus | null } | null;
   stateFile: string;
   pid: number;
   /** Writes the state; defaults to the atomic file writer. */
@@ -92,6 +95,7 @@ export class Daemon {
     }
     try {
       this.report(snapshot);
+      this.deps.server?.tick();
       if (this.deps.guard) await this.deps.guard.tick(snapshot, signal);
     } catch (error) {
       // The guard catches its own failures; this is the last line, so that nothing ends the loop.
@@ -102,7 +106,7 @@ export class Daemon {
     return snapshot;
   }
 
-  private guardState(): Pick<DaemonState, 'ollama' | 'guard'> {
+  private guardState(): Pick<DaemonState, 'ollama' | 'guard' | 'server'> {
     const watcher = this.deps.watcher;
     const reading = watcher?.current;
     return {
@@ -116,6 +120,7 @@ export class Daemon {
           }
         : null,
       guard: this.deps.guard ? this.deps.guard.status() : null,
+      server: this.deps.server?.current ?? null,
     };
   }
 

@@ -10,6 +10,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { MemorySnapshot } from '../core/memory.js';
 import type { GuardStatus } from '../guard/guard.js';
+import type { ServerStatus } from '../ollama/server.js';
 import type { ModelKind } from '../ports/ollama.js';
 import type { OllamaStatus } from '../guard/types.js';
 import type { PlatformName } from '../platform/platform.js';
@@ -37,6 +38,8 @@ export interface DaemonState {
   /** null when the guard is off. */
   ollama?: OllamaState | null;
   guard?: GuardStatus | null;
+  /** headroom's view of the Ollama server (who serves, its environment, health); null before the first look. */
+  server?: ServerStatus | null;
   /** Epoch ms of a clean stop; absent while running or after a crash. */
   stoppedAt?: number;
 }

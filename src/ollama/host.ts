@@ -56,9 +56,28 @@ export function clientUrl(address: OllamaAddress): string {
   return `${address.scheme}://${shown}:${address.port}`;
 }
 
-/** headroom's Ollama URL: `ollama.url` from config, else OLLAMA_HOST, else http://127.0.0.1:11434. */
-export function resolveOllamaUrl(configUrl: string | null, env: NodeJS.ProcessEnv): string {
+/**
+ * headroom's Ollama URL: `ollama.url` from config, else the listen address configured for the
+ * server it runs (`ollama.env.OLLAMA_HOST`), else OLLAMA_HOST, else http://127.0.0.1:11434.
+ */
+export function resolveOllamaUrl(configUrl: string | null, env: NodeJS.ProcessEnv, listenHost: string | null = null): string {
   if (configUrl) return clientUrl(parseOllamaHost(configUrl));
+  if (listenHost) return clientUrl(parseOllamaHost(listenHost));
   if (env.OLLAMA_HOST?.trim()) return clientUrl(parseOllamaHost(env.OLLAMA_HOST));
   return OLLAMA_DEFAULT_URL;
+}
+
+/** True for an address of this machine (loopback, a wildcard, localhost): a server headroom can run. */
+export function isLocalAddress(address: OllamaAddress): boolean {
+  return ['127.0.0.1', '::1', 'localhost', '0.0.0.0', '::'].includes(address.host.toLowerCase()) || address.host.startsWith('127.');
+}
+
+/**
+ * The OLLAMA_HOST headroom gives the server it runs: `ollama.env.OLLAMA_HOST` when set (checked
+ * to share the port of `url`), else the host and port of the URL headroom talks to.
+ */
+export function serverListenHost(url: string, listenHost: string | null): string {
+  if (listenHost) return listenHost;
+  const address = parseOllamaHost(url);
+  return `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
 }

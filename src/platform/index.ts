@@ -10,7 +10,10 @@ import type { Config } from '../config/schema.js';
 import type { RuntimePaths } from '../config/paths.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { ProcessTable } from '../ports/processes.js';
+import type { ServerProbe } from '../ports/serving.js';
 import { DarwinProcessTable } from './darwin/processes.js';
+import { DarwinServerProbe } from './darwin/serving.js';
+import { LinuxServerProbe } from './linux/serving.js';
 import { LinuxProcessTable } from './linux/processes.js';
 import { darwinDirs } from './darwin/dirs.js';
 import { DarwinMemorySensor } from './darwin/memory-sensor.js';
@@ -66,4 +69,9 @@ export function createNotifier(platform: PlatformName, runner: CommandRunner): N
 /** The platform's process table: `ps` on macOS, /proc on Linux. */
 export function createProcessTable(platform: PlatformName, runner: CommandRunner, procRoot: string, commandTimeoutMs: number): ProcessTable {
   return platform === 'darwin' ? new DarwinProcessTable(runner, commandTimeoutMs) : new LinuxProcessTable(procRoot);
+}
+
+/** Who serves a port, and with which environment: lsof, ps and launchctl on macOS; /proc on Linux. */
+export function createServerProbe(platform: PlatformName, runner: CommandRunner, procRoot: string, commandTimeoutMs: number): ServerProbe {
+  return platform === 'darwin' ? new DarwinServerProbe(runner, commandTimeoutMs) : new LinuxServerProbe(procRoot);
 }

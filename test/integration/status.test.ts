@@ -84,7 +84,8 @@ describe('headroom status --platform linux, against a fake proc root', () => {
     proc = await makeFakeProc('meminfo-24g-warn-7pct.txt', 'pressure-memory-warn-7pct.txt');
     sandbox = await makeSandbox();
     config = path.join(sandbox.home, 'config.yaml');
-    await writeFile(config, `linux:\n  procRoot: ${proc.root}\n`);
+    // An ollama.binary that does not exist: the status must not depend on an ollama on this machine's PATH.
+    await writeFile(config, `linux:\n  procRoot: ${proc.root}\nollama:\n  binary: ${sandbox.home}/no/ollama\n`);
   });
   afterAll(async () => {
     await sandbox.cleanup();
@@ -115,6 +116,18 @@ describe('headroom status --platform linux, against a fake proc root', () => {
         swapTotalBytes: 0,
         pressure: 'warn',
         pressureReason: 'MemAvailable 7.7% <= 10%',
+      },
+      server: {
+        owner: { kind: 'none' },
+        description: 'nobody',
+        env: { verdict: 'unknown', why: 'no Ollama server to read' },
+        managed: { daemon: null, app: null },
+        binary: null,
+        plan: 'no ollama executable found (ollama.binary, or on PATH): headroom cannot start a server',
+        warning: 'no ollama executable found (ollama.binary, or on PATH): headroom cannot start a server',
+        stoppedByUser: false,
+        health: { consecutiveFailures: 0, restartsInWindow: 0, budgetSpent: false, lastError: null, lastCheckAt: null },
+        inspectedAt: expect.any(Number) as number,
       },
     });
   });

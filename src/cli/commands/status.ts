@@ -1,10 +1,11 @@
 /** `headroom status`: the daemon's latest sample, or a fresh one when no daemon runs. */
 import type { Command } from 'commander';
-import { loadSetup, readOllamaOnce, sampleOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
+import { inspectServerOnce, loadSetup, readOllamaOnce, sampleOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
 import type { MemorySnapshot } from '../../core/memory.js';
 import { probeDaemon } from '../../daemon/instance-lock.js';
 import { readState, StateFileError, type OllamaState } from '../../daemon/state-file.js';
 import type { GuardStatus } from '../../guard/guard.js';
+import type { ServerStatus } from '../../ollama/server.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import type { CommandOutcome } from '../outcome.js';
@@ -15,7 +16,7 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
   program
     .command('status')
     .description("show memory use, pressure and swap: the daemon's latest sample, or a fresh one when no daemon runs")
-    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …}')
+    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …, "server": …}')
     .action(async (options: { json?: boolean }, command: Command) => {
       const setup = await loadSetup(command.optsWithGlobals<GlobalOptions>(), surroundings);
       const hello = await probeDaemon(setup.paths.socketFile);
@@ -23,6 +24,7 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
       let memory: MemorySnapshot | null = null;
       let ollama: OllamaState | null | undefined;
       let guard: GuardStatus | null = null;
+      let server: ServerStatus | null = null;
       if (hello) {
         daemon = { pid: hello.pid, lastSampleAt: null };
         try {
@@ -32,6 +34,7 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
             memory = state.memory;
             ollama = state.ollama;
             guard = state.guard ?? null;
+            server = state.server ?? null;
           }
         } catch (error) {
           if (!(error instanceof StateFileError)) throw error;
@@ -49,8 +52,9 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
           models: reading.models.map(({ name, sizeBytes, kind }) => ({ name, sizeBytes, kind })),
         };
       }
-      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon, ollama, guard })}\n`);
-      else io.stdout(renderStatus(memory, daemon, Date.now(), ollama, guard));
+      server ??= await inspectServerOnce(setup, surroundings);
+      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon, ollama, guard, server })}\n`);
+      else io.stdout(renderStatus(memory, daemon, Date.now(), ollama, guard, server));
       outcome.exitCode = ExitCode.ok;
     });
 }
