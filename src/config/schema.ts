@@ -33,6 +33,24 @@ const linuxPressureSchema = z
 
 const fraction = z.number().gt(0).max(1);
 
+/**
+ * Why pm2 would never end a crash loop with these values, or null. pm2 counts a restart as
+ * unstable only within minUptimeMs × maxRestarts of the first start (lib/God.js handleExit),
+ * and its exponential backoff (×1.5 per crash, at most 15 s) can outlast that window, after
+ * which it restarts every 15 s forever.
+ */
+export function crashLoopProblem(restart: { minUptimeMs: number; maxRestarts: number; backoffMs: number }): string | null {
+  let delayMs = restart.backoffMs;
+  let totalMs = 0;
+  for (let i = 0; i < restart.maxRestarts; i += 1) {
+    totalMs += delayMs;
+    delayMs = Math.min(15_000, Math.floor(delayMs * 1.5));
+  }
+  const windowMs = restart.minUptimeMs * restart.maxRestarts;
+  if (totalMs < windowMs) return null;
+  return `${restart.maxRestarts} restarts back off for ${totalMs} ms, longer than the ${windowMs} ms (minUptimeMs × maxRestarts) in which pm2 counts them: a crash loop would never end; lower backoffMs or maxRestarts, or raise minUptimeMs`;
+}
+
 /** A custom check from a function returning the problem, or null. */
 function check<T>(problem: (value: T) => string | null) {
   return (value: T, ctx: z.RefinementCtx): void => {
@@ -126,9 +144,13 @@ export const configSchema = z.strictObject({
       env: ollamaEnvSchema,
       restart: z
         .strictObject({
-          minUptimeMs: z.number().int().min(100).max(600_000).default(5000).describe('a run shorter than this is a crash loop'),
-          maxRestarts: z.number().int().min(0).max(1000).default(10).describe('crash-loop restarts before pm2 gives up'),
-          backoffMs: z.number().int().min(0).max(60_000).default(1000).describe('first restart delay; grows 1.5× per crash'),
+          minUptimeMs: z.number().int().min(100).max(600_000).default(10_000).describe('a run shorter than this is a crash loop'),
+          maxRestarts: z.number().int().min(1).max(1000).default(5).describe('crash-loop restarts before pm2 gives up'),
+          backoffMs: z.number().int().min(0).max(15_000).default(500).describe('first restart delay; grows 1.5× per crash'),
+        })
+        .superRefine((value, ctx) => {
+          const problem = crashLoopProblem(value);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
         })
         .prefault({}),
       health: z

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fixturePath, readFixture } from '../../test/helpers/fixtures.js';
 import { ConfigError, parseConfigText } from '../config/load.js';
-import { defaultConfig } from '../config/schema.js';
+import { crashLoopProblem, defaultConfig } from '../config/schema.js';
 import {
   envDrift,
   hostProblem,
@@ -88,6 +88,15 @@ describe('ollama.env in the config', () => {
     expect(configIssues('ollama:\n  url: 127.0.0.1:11434\n  env:\n    OLLAMA_HOST: 0.0.0.0:11500\n')).toEqual([
       expect.objectContaining({ path: 'ollama.env.OLLAMA_HOST', message: 'listens on port 11500 but ollama.url talks to port 11434: headroom would watch another server' }),
     ]);
+  });
+
+  it('refuses restart values with which pm2 would never end a crash loop', () => {
+    // The default 500 ms backoff ×1.5 over 10 restarts: 500 + 750 + … + 12 807 + 15 000 (capped) = 52 424 ms, past the 10 × 5 s window.
+    expect(configIssues('ollama:\n  restart:\n    minUptimeMs: 5000\n    maxRestarts: 10\n')).toEqual([
+      expect.objectContaining({ path: 'ollama.restart', message: expect.stringMatching(/^10 restarts back off for 52424 ms, longer than the 50000 ms \(minUptimeMs × maxRestarts\)/) as unknown }),
+    ]);
+    expect(crashLoopProblem(defaultConfig().ollama.restart)).toBeNull();
+    expect(crashLoopProblem({ minUptimeMs: 1000, maxRestarts: 3, backoffMs: 100 })).toBeNull();
   });
 
   it('takes good values', () => {

@@ -63,12 +63,19 @@ class World {
     };
   }
 
+  /** The binary crashes at once, every time: pm2 gives up ("errored"). */
+  crashes = false;
+
   readonly manager: ProcessManager = {
     describe: (name) => Promise.resolve(name === PM2_APP_NAME ? this.managerStatus() : { daemon: null, app: null }),
     start: (spec) => {
       this.starts.push(spec);
       this.daemonPid ??= this.spawn('node ~/.pm2/God');
       if (this.app) this.end(this.app.pid);
+      if (this.crashes) {
+        this.app = { pid: this.nextPid++, status: 'errored', env: spec.env };
+        return Promise.resolve(this.managerStatus());
+      }
       const pid = this.spawn(`${spec.script} ${spec.args.join(' ')}`, { listens: true, env: spec.env, ppid: this.daemonPid });
       this.app = { pid, status: 'online', env: spec.env };
       return Promise.resolve(this.managerStatus());
@@ -215,7 +222,17 @@ describe('OllamaServer.ensure', () => {
     world.apiAnswers = false;
     const result = await server.ensure();
     expect(result.ok).toBe(false);
-    expect(result.steps).toEqual([`started ${BINARY} serve under pm2, but /api/version did not answer within 30000 ms`]);
+    expect(result.steps).toEqual([`started ${BINARY} serve under pm2, but /api/version did not answer within 30000 ms; see /logs/ollama.err.log`]);
+  });
+
+  it('fails within a second or so, not at the start timeout, when pm2 gives up on a crash loop', async () => {
+    const { server, world, clock } = setup();
+    world.crashes = true;
+    const before = clock.now();
+    const result = await server.ensure();
+    expect(result.ok).toBe(false);
+    expect(result.steps).toEqual([`${BINARY} serve exited 1 times in a row (last exit code unknown) and pm2 gave up; see /logs/ollama.err.log`]);
+    expect(clock.now() - before).toBeLessThanOrEqual(1100);
   });
 
   it('with no binary starts nothing, warns once, and looks for one at most once a minute', async () => {

@@ -9,7 +9,7 @@ import { commandFailure, type CommandRunner } from '../ports/command-runner.js';
 import type { Logger } from '../ports/logger.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { OllamaApi } from '../ports/ollama.js';
-import type { AppSpec, ManagerStatus, ProcessManager } from '../ports/process-manager.js';
+import type { AppSpec, ManagedApp, ManagerStatus, ProcessManager } from '../ports/process-manager.js';
 import type { ProcessInfo, ProcessTable, Signaller } from '../ports/processes.js';
 import type { ServerProbe } from '../ports/serving.js';
 import { envDrift, judgeEnv, safetyRequirements, type EnvSafety, type OllamaEnvSettings } from './safe-env.js';
@@ -21,6 +21,8 @@ export const PM2_APP_NAME = 'headroom-ollama';
 const PORT_WAIT_MS = 15_000;
 /** Poll pacing while waiting for a server to answer or a port to free. */
 const POLL_MS = 100;
+/** While a started server does not answer yet, how often pm2 is asked whether it gave up. */
+const PM2_ASK_EVERY_MS = 1000;
 /** How often a missing ollama executable is looked for again. */
 const BINARY_RECHECK_MS = 60_000;
 
@@ -406,17 +408,33 @@ export class OllamaServer {
       case 'start': {
         const binary = this.binary;
         if (!binary) return { line: 'no ollama executable', failed: true };
+        const spec = this.deps.spec(binary);
         const startedAt = clock.now();
         try {
-          await this.deps.manager.start(this.deps.spec(binary));
+          await this.deps.manager.start(spec);
         } catch (error) {
           return { line: `pm2 could not start ${binary}: ${(error as Error).message}`, failed: true };
         }
-        if (await this.waitFor(() => this.deps.api.version().then(() => true, () => false), this.deps.startTimeoutMs)) {
+        // Until /api/version answers, ask pm2 once a second whether it gave up on a crash loop.
+        let gaveUp: ManagedApp | null = null;
+        let askedAt = startedAt;
+        const ready = await this.waitFor(async () => {
+          if (await this.deps.api.version().then(() => true, () => false)) return true;
+          if (clock.now() - askedAt < PM2_ASK_EVERY_MS) return false;
+          askedAt = clock.now();
+          const app = (await this.deps.manager.describe(PM2_APP_NAME).catch(() => null))?.app;
+          if (app?.status === 'errored') gaveUp = app;
+          return gaveUp !== null;
+        }, this.deps.startTimeoutMs);
+        if (gaveUp !== null) {
+          const { restarts, exitCode } = gaveUp as ManagedApp;
+          return { line: `${binary} serve exited ${restarts + 1} times in a row (last exit code ${exitCode ?? 'unknown'}) and pm2 gave up; see ${spec.errFile}`, failed: true };
+        }
+        if (ready) {
           const readyAfterMs = clock.now() - startedAt;
           return { line: `started ${binary} serve under pm2; /api/version answered after ${readyAfterMs} ms`, readyAfterMs };
         }
-        return { line: `started ${binary} serve under pm2, but /api/version did not answer within ${this.deps.startTimeoutMs} ms`, failed: true };
+        return { line: `started ${binary} serve under pm2, but /api/version did not answer within ${this.deps.startTimeoutMs} ms; see ${spec.errFile}`, failed: true };
       }
       case 'stop-app':
         return this.terminate(action.appPid, 'Ollama.app');

@@ -39,7 +39,8 @@ describe('the daemon on linux (fake proc root)', () => {
     proc = await makeFakeProc();
     sandbox = await makeSandbox();
     config = path.join(sandbox.home, 'config.yaml');
-    await writeFile(config, `daemon:\n  intervalMs: 100\nlinux:\n  procRoot: ${proc.root}\n`);
+    // ollama.manage false: these tests are about sampling, and must not start an ollama found on PATH.
+    await writeFile(config, `daemon:\n  intervalMs: 100\nlinux:\n  procRoot: ${proc.root}\nollama:\n  manage: false\n`);
     stateFile = path.join(sandbox.linuxStateDir, 'state.json');
   });
   afterAll(async () => {
@@ -137,7 +138,7 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
     });
     sandbox = await makeSandbox(bin.dir);
     config = path.join(sandbox.home, 'config.yaml');
-    await writeFile(config, 'daemon:\n  intervalMs: 200\n  commandTimeoutMs: 300\n');
+    await writeFile(config, 'daemon:\n  intervalMs: 200\n  commandTimeoutMs: 300\nollama:\n  manage: false\n');
     stateFile = path.join(sandbox.darwinStateDir, 'state.json');
   });
   afterAll(async () => {

@@ -78,6 +78,7 @@ describe('the guard, end to end in the daemon', () => {
         '  intervalMs: 200',
         '  fastIntervalMs: 100',
         'ollama:',
+        '  manage: false',
         `  url: ${ollama.url}`,
         'guard:',
         '  sustainMs: 400',
@@ -133,7 +134,7 @@ describe('the guard, end to end in the daemon', () => {
     const before = ollama.requests.length;
     await setPhase(NORMAL);
     const config = path.join(sandbox.home, 'dry.yaml');
-    await writeFile(config, `daemon:\n  intervalMs: 200\nollama:\n  url: ${ollama.url}\n`);
+    await writeFile(config, `daemon:\n  intervalMs: 200\nollama:\n  url: ${ollama.url}\n  manage: false\n`);
     const logFile = path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log');
     const daemon = startCliProcess(['run', '--dry-run', '--platform', 'darwin', '--config', config], sandbox.env);
     const events = async (): Promise<Array<{ pid: number; component?: string; msg: string }>> =>

@@ -82,7 +82,11 @@ function listOf(pm2: Pm2): Promise<ProcessDescription[]> {
 function toApp(entry: ProcessDescription | undefined): ManagedApp | null {
   if (!entry) return null;
   const env = entry.pm2_env ?? {};
-  const status = typeof env.status === 'string' ? env.status : 'unknown';
+  let status = typeof env.status === 'string' ? env.status : 'unknown';
+  // With exp_backoff_restart_delay, pm2 7 marks a crash loop that hit max_restarts "errored" and
+  // then overwrites that with "waiting restart", though no restart is scheduled (lib/God.js
+  // handleExit); the loop's end also clears created_at, which a real wait keeps.
+  if (status === 'waiting restart' && (env.created_at === null || env.created_at === undefined)) status = 'errored';
   const number = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
   return {
     pid: entry.pid && entry.pid > 0 ? entry.pid : null,
