@@ -9,6 +9,7 @@
  * Child processes per sample are counted from the fakes' call logs. Memory is calm (normal
  * pressure) and the guard watches a fake Ollama with two models, the steady state of a machine
  * with headroom; under pressure the daemon samples four times as often on purpose.
+ * Then the reaction latency (bench-reaction.ts) and the Ollama server under pm2 (bench-ollama.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { makeFakeProc } from '../test/helpers/fake-proc.js';
 import { fixturePath, readFixture } from '../test/helpers/fixtures.js';
 import { deriveVmStatStream } from '../test/helpers/vm-stat-stream.js';
 import { FakeOllama, psFixtureModels } from '../test/helpers/fake-ollama.js';
+import { measureOllamaServer, printOllamaBench } from './bench-ollama.js';
 import { measureReaction, quantile } from './bench-reaction.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -218,3 +220,5 @@ for (const r of reactions) {
   );
 }
 console.log('"from warn": the pressure was at warn first, so the daemon was sampling every fastIntervalMs (250 ms).');
+
+printOllamaBench(await measureOllamaServer(20, 5));

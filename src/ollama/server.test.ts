@@ -333,6 +333,17 @@ describe('foreign servers', () => {
     expect(server.current?.owner.kind).toBe('headroom');
   });
 
+  it('starts nothing beside a server that answers on the port while no process is seen listening (another user\'s)', async () => {
+    const { server, world } = setup({ takeover: true });
+    const answering: OllamaApi = { ...world.api, version: () => Promise.resolve('0.32.15') };
+    const blind = setup({ takeover: true, api: answering }, world).server;
+    const result = await blind.ensure();
+    expect(result.steps).toEqual([]);
+    expect(blind.current?.owner).toMatchObject({ kind: 'unknown' });
+    expect(world.starts).toEqual([]);
+    expect((await server.ensure()).ok).toBe(true);
+  });
+
   it('gives up, and starts nothing, when the port stays taken after the foreign server was stopped', async () => {
     const world = new World();
     const pid = world.spawn('ollama serve', { listens: true });

@@ -321,7 +321,11 @@ export class OllamaServer {
       this.log.warn({ err: (error as Error).message }, 'cannot ask pm2 about headroom\'s server');
       return null;
     });
-    const [listeners, table, brewPid] = await Promise.all([probe.portListeners(port), processes.list().catch((): ProcessInfo[] => []), probe.launchdServicePid(BREW_SERVICE_LABEL)]);
+    const [seen, table, brewPid] = await Promise.all([probe.portListeners(port), processes.list().catch((): ProcessInfo[] => []), probe.launchdServicePid(BREW_SERVICE_LABEL)]);
+    // lsof shows only the user's own sockets: a server that answers while nobody is seen
+    // listening belongs to someone headroom cannot see, and starting beside it would fail.
+    const invisible = seen?.length === 0 && (await this.deps.api.version().then(() => true, () => false));
+    const listeners = invisible ? null : seen;
     const owner = classifyServer({ listeners, processes: table, managedPid: managed?.app?.status === 'online' ? managed.app.pid : null, brewPid });
     const binary = this.locateBinary();
     const childEnv = await this.environmentOf(owner);
