@@ -222,12 +222,12 @@ function withRateLimit(
 }
 
 /** The fraction of RAM a model of this kind may take; a model of unknown kind gets the stricter text limit. */
-function fractionFor(model: GuardModel, rules: GuardRules): number {
+function fractionFor(model: Pick<GuardModel, 'kind'>, rules: Pick<GuardRules, 'maxModelFraction'>): number {
   return model.kind === 'vision' ? rules.maxModelFraction.vision : rules.maxModelFraction.text;
 }
 
 /** The largest size a model of this kind may have on a machine with `totalBytes` of RAM. */
-export function sizeLimitBytes(model: GuardModel, totalBytes: number, rules: GuardRules): number {
+export function sizeLimitBytes(model: Pick<GuardModel, 'kind'>, totalBytes: number, rules: Pick<GuardRules, 'maxModelFraction'>): number {
   return fractionFor(model, rules) * totalBytes;
 }
 

@@ -6,7 +6,16 @@
  * body, and its types lack `context_length` (../shared/docs/ollama.md §6).
  */
 import type { z } from 'zod';
-import { OllamaError, type InstalledModel, type LoadedModel, type ModelDetails, type OllamaApi } from '../ports/ollama.js';
+import {
+  OllamaError,
+  type GenerateRequest,
+  type GenerateResult,
+  type InstalledModel,
+  type LoadedModel,
+  type ModelDetails,
+  type OllamaApi,
+  type ProbeApi,
+} from '../ports/ollama.js';
 import { isVisionModel } from './model-kind.js';
 import { modelfileBlobDigests } from './runners.js';
 import { errorSchema, generateSchema, psSchema, showSchema, tagsSchema, versionSchema } from './schemas.js';
@@ -20,7 +29,7 @@ export interface OllamaClientOptions {
 }
 
 /** The HTTP client for one Ollama server. */
-export class OllamaHttpClient implements OllamaApi {
+export class OllamaHttpClient implements OllamaApi, ProbeApi {
   private readonly fetch: typeof fetch;
 
   constructor(private readonly options: OllamaClientOptions) {
@@ -66,7 +75,28 @@ export class OllamaHttpClient implements OllamaApi {
 
   async installed(): Promise<InstalledModel[]> {
     const body = await this.call('GET', '/api/tags', undefined, tagsSchema);
-    return (body.models ?? []).map((model) => ({ name: model.name, sizeBytes: model.size, digest: model.digest ?? '' }));
+    return (body.models ?? []).map((model) => ({ name: model.name, sizeBytes: model.size, digest: model.digest ?? '', capabilities: model.capabilities ?? null }));
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const body = {
+      model: request.model,
+      prompt: request.prompt,
+      stream: false,
+      ...(request.think === undefined ? {} : { think: request.think }),
+      ...(request.keepAlive === undefined ? {} : { keep_alive: request.keepAlive }),
+      ...(request.numCtx === undefined ? {} : { options: { num_ctx: request.numCtx } }),
+    };
+    const answer = await this.call('POST', '/api/generate', body, generateSchema, { timeoutMs: request.timeoutMs, signal: request.signal });
+    return {
+      response: answer.response ?? '',
+      thinking: answer.thinking ?? null,
+      doneReason: answer.done_reason ?? null,
+      evalCount: answer.eval_count ?? null,
+      evalDurationNs: answer.eval_duration ?? null,
+      loadDurationNs: answer.load_duration ?? null,
+      totalDurationNs: answer.total_duration ?? null,
+    };
   }
 
   async unload(model: string): Promise<void> {
@@ -76,8 +106,16 @@ export class OllamaHttpClient implements OllamaApi {
     }
   }
 
-  private async call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, body: unknown, schema: S): Promise<z.output<S>> {
+  private async call<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    schema: S,
+    per: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {},
+  ): Promise<z.output<S>> {
     const what = `${method} ${path}`;
+    const timeoutMs = per.timeoutMs ?? this.options.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
     let response: Response;
     let text: string;
     try {
@@ -85,11 +123,12 @@ export class OllamaHttpClient implements OllamaApi {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: per.signal ? AbortSignal.any([timeout, per.signal]) : timeout,
       });
       text = await response.text();
     } catch (error) {
-      throw toTransportError(what, error, this.options);
+      if (per.signal?.aborted && !timeout.aborted) throw new OllamaError('canceled', `${what}: canceled`, undefined, { cause: error });
+      throw toTransportError(what, error, this.options.baseUrl, timeoutMs);
     }
     if (!response.ok) {
       const parsed = safeJson(text);
@@ -119,11 +158,11 @@ function safeJson(text: string): unknown {
   }
 }
 
-function toTransportError(what: string, error: unknown, options: OllamaClientOptions): OllamaError {
+function toTransportError(what: string, error: unknown, baseUrl: string, timeoutMs: number): OllamaError {
   const name = (error as Error | undefined)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') {
-    return new OllamaError('timeout', `${what}: no answer from ${options.baseUrl} within ${options.timeoutMs} ms`, undefined, { cause: error });
+    return new OllamaError('timeout', `${what}: no answer from ${baseUrl} within ${timeoutMs} ms`, undefined, { cause: error });
   }
   const code = ((error as { cause?: { code?: string } } | undefined)?.cause?.code ?? '') || (error as Error).message;
-  return new OllamaError('unreachable', `${what}: cannot reach ${options.baseUrl} (${code})`, undefined, { cause: error });
+  return new OllamaError('unreachable', `${what}: cannot reach ${baseUrl} (${code})`, undefined, { cause: error });
 }

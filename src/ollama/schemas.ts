@@ -39,7 +39,16 @@ export const showSchema = z.object({
 
 /** GET /api/tags. */
 export const tagsSchema = z.object({
-  models: z.array(z.object({ name: z.string().min(1), size: z.number().nonnegative(), digest: z.string().optional() })).nullable(),
+  models: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        size: z.number().nonnegative(),
+        digest: z.string().optional(),
+        capabilities: z.array(z.string()).nullish(),
+      }),
+    )
+    .nullable(),
 });
 
 /** GET /api/version. */

@@ -191,7 +191,7 @@ export class SimOllama implements OllamaApi {
   }
 
   installed(): Promise<InstalledModel[]> {
-    return Promise.resolve([...this.sizes].map(([name, sizeBytes]) => ({ name, sizeBytes, digest: name })));
+    return Promise.resolve([...this.sizes].map(([name, sizeBytes]) => ({ name, sizeBytes, digest: name, capabilities: null })));
   }
 
   async unload(model: string): Promise<void> {

@@ -71,7 +71,7 @@ export class FakeOllama {
   loading = false;
   private loadWaiters: Array<() => void> = [];
   /** /api/tags models; null answers with tags.json. */
-  installed: Array<{ name: string; size: number; digest: string }> | null = null;
+  installed: Array<{ name: string; size: number; digest: string; capabilities?: string[] }> | null = null;
   /** Called when a model is unloaded (a test can load it again, as a client would). */
   onUnload: ((model: string) => void) | null = null;
   /** How long an unloaded model stays in /api/ps (Ollama frees it asynchronously). */
