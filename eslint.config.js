@@ -1,6 +1,6 @@
 // ESLint flat config: typescript-eslint's type-aware recommended rules, plus the layering rules
 // from docs/architecture.md (core and ports import nothing with side effects; only compose.ts
-// and adapters/ reach execa, pino, pm2 and node:child_process).
+// and adapters/ reach execa, pino, pm2, node-cron's tasks and node:child_process).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -26,7 +26,13 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: sideEffectModules.map((name) => ({ name, message: 'Only src/adapters/ may import this; take a port instead.' })) },
+        {
+          paths: [
+            ...sideEffectModules.map((name) => ({ name, message: 'Only src/adapters/ may import this; take a port instead.' })),
+            // Its expression parser is pure; its tasks start timers.
+            { name: 'node-cron', allowImportNames: ['validateDetailed'], message: 'Only src/adapters/ may schedule; take the Schedule port instead.' },
+          ],
+        },
       ],
     },
   },

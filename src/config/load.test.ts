@@ -35,6 +35,25 @@ describe('parseConfigText', () => {
     ]);
   });
 
+  it('names a bad probe schedule with its field, line and node-cron\'s reason', () => {
+    expect(issuesOf('probe:\n  schedule: "61 * * * *"\n')).toEqual([
+      {
+        path: 'probe.schedule',
+        line: 2,
+        message: 'not a cron expression: minute: 61 is a invalid expression for minute (5 fields: minute hour day-of-month month day-of-week, e.g. "*/30 * * * *")',
+      },
+    ]);
+  });
+
+  it('names a repeated probe name and an empty expectation by their index', () => {
+    const issues = issuesOf('probe:\n  probes:\n    - {name: a, prompt: p, expect: x}\n    - {name: a, prompt: q, expect: ""}\n');
+    expect(issues.map((issue) => issue.path).sort()).toEqual(['probe.probes.1.expect', 'probe.probes.1.name']);
+  });
+
+  it('refuses keeping fewer runs than a failure streak needs', () => {
+    expect(issuesOf('probe:\n  keepRuns: 1\n  failuresBeforeRestart: 3\n')[0]).toMatchObject({ path: 'probe.keepRuns' });
+  });
+
   it('names an unknown top-level key', () => {
     const [issue] = issuesOf('log:\n  level: info\nbogus: 1\n');
     expect(issue).toMatchObject({ path: 'bogus', line: 3 });

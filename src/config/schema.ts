@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseOllamaHost } from '../ollama/host.js';
 import { hostProblem, keepAliveProblem, parseOllamaBool, SAFE_DEFAULTS } from '../ollama/safe-env.js';
+import { cronExpressionProblem } from '../probe/cron-expression.js';
 
 /** An absolute path, or one under the home folder written `~/…`. */
 const pathSetting = z
@@ -100,6 +101,50 @@ const guardSchema = z
   })
   .prefault({});
 
+/** The probes of issue #5's seed (smoke_check.py): a fact and a sum. */
+export const DEFAULT_PROBES = [
+  { name: 'capital', prompt: 'What is the capital of France?', expect: 'paris' },
+  { name: 'arithmetic', prompt: 'What is 15 + 27?', expect: '42' },
+];
+
+const probeSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('run the probes on the schedule in the daemon'),
+    schedule: z.string().superRefine(check(cronExpressionProblem)).default('*/30 * * * *').describe('node-cron expression'),
+    probes: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[\w.-]{1,40}$/, 'letters, digits, _ . - (at most 40)'),
+          prompt: z.string().min(1),
+          expect: z.string().min(1),
+        }),
+      )
+      .min(1)
+      .superRefine((probes, ctx) => {
+        const seen = new Set<string>();
+        for (const [index, probe] of probes.entries()) {
+          if (seen.has(probe.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `repeats the name ${JSON.stringify(probe.name)}` });
+          seen.add(probe.name);
+        }
+      })
+      .default(DEFAULT_PROBES)
+      .describe('prompts and the text each answer must contain'),
+    model: z.string().min(1).nullable().default(null).describe('the model to probe; null = a loaded one, else the smallest installed text model'),
+    timeoutMs: z.number().int().min(100).max(3_600_000).default(120_000).describe('longest wait for one answer, load included'),
+    minAnswerChars: z.number().int().min(0).max(10_000).default(5).describe('shorter answers fail'),
+    keepAlive: z.union([z.string(), z.number().int()]).superRefine(check(keepAliveProblem)).nullable().default(null).describe('keep_alive of a model a probe loads; null = ollama.env.OLLAMA_KEEP_ALIVE'),
+    contextLength: z.number().int().min(256).max(4_194_304).default(4096).describe('num_ctx of a model a probe loads'),
+    failuresBeforeRestart: z.number().int().min(1).max(100).default(2).describe('failed scheduled runs in a row before Ollama is restarted'),
+    restartServer: z.boolean().default(true).describe('restart headroom\'s Ollama server after those failures'),
+    keepRuns: z.number().int().min(1).max(1000).default(20).describe('runs kept in probes.json'),
+  })
+  .superRefine((value, ctx) => {
+    if (value.keepRuns < value.failuresBeforeRestart) {
+      ctx.addIssue({ code: 'custom', path: ['keepRuns'], message: `must be at least failuresBeforeRestart (${value.failuresBeforeRestart}): the failure streak is counted in the kept runs` });
+    }
+  })
+  .prefault({});
+
 /** The whole config file. */
 export const configSchema = z.strictObject({
   daemon: z
@@ -172,6 +217,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   guard: guardSchema,
+  probe: probeSchema,
   notify: z
     .strictObject({
       enabled: z.boolean().default(true).describe('send desktop notifications (every one is logged either way)'),
