@@ -34,6 +34,13 @@ import { createMemorySensor, createNotifier, createProcessTable, createServerPro
 import { nodeSignaller } from './adapters/node-signaller.js';
 import { detectPlatform, type PlatformName } from './platform/platform.js';
 import { HEADROOM_VERSION } from './version.js';
+import { GiB } from './core/units.js';
+import { NodeCronSchedule } from './adapters/node-cron-schedule.js';
+import { ProbeHistoryFile } from './probe/history-file.js';
+import { RunLockFile } from './probe/run-lock.js';
+import { ProbeRunner, type ProbeSettings } from './probe/runner.js';
+import { ProbeService, runAndRecord } from './probe/service.js';
+import type { ProbeRun } from './probe/types.js';
 
 /** The process's surroundings, passed in so commands never read globals directly. */
 export interface Surroundings {
@@ -245,6 +252,60 @@ export function inspectServerOnce(setup: Setup, surroundings: Surroundings): Pro
   return withOllamaServer(setup, surroundings, { dryRun: true, log: false }, (server) => server.inspect());
 }
 
+/** The probe settings: the probe section, with the guard's size limits and floor. */
+export function probeSettings(config: Config): ProbeSettings {
+  const { probe, guard } = config;
+  return {
+    probes: probe.probes,
+    model: probe.model,
+    timeoutMs: probe.timeoutMs,
+    minAnswerChars: probe.minAnswerChars,
+    keepAlive: probe.keepAlive ?? config.ollama.env.OLLAMA_KEEP_ALIVE,
+    contextLength: probe.contextLength,
+    limits: { maxModelFraction: { ...guard.maxModelFraction }, allowLargeModels: [...guard.allowLargeModels] },
+    floor: { floorMinBytes: guard.floorMinGiB * GiB, floorPercent: guard.floorPercent },
+  };
+}
+
+/** probes.json (the kept runs) and probe.lock, in the state folder. */
+export function probeFiles(paths: RuntimePaths): { history: string; lock: string } {
+  return { history: path.join(paths.stateDir, 'probes.json'), lock: path.join(paths.stateDir, 'probe.lock') };
+}
+
+/** The probe runner, its history and its lock, on real adapters. */
+function probeParts(setup: Setup, surroundings: Surroundings, deps: { sample: (signal?: AbortSignal) => Promise<MemorySnapshot>; logger: Logger }) {
+  const files = probeFiles(setup.paths);
+  const api = new OllamaHttpClient({ baseUrl: ollamaUrl(setup, surroundings), timeoutMs: setup.config.ollama.timeoutMs });
+  return {
+    runner: new ProbeRunner({ api, sample: deps.sample, clock: systemClock, settings: probeSettings(setup.config), logger: deps.logger }),
+    history: new ProbeHistoryFile(files.history, setup.config.probe.keepRuns),
+    lock: new RunLockFile(files.lock),
+  };
+}
+
+/** `headroom probe`: one run now, under the lock, kept in probes.json and logged to the log file. */
+export async function probeOnce(setup: Setup, surroundings: Surroundings, options: { model?: string | undefined; dryRun: boolean }): Promise<ProbeRun> {
+  process.umask(0o077);
+  await mkdir(setup.paths.stateDir, { recursive: true, mode: 0o700 });
+  await mkdir(setup.paths.logDir, { recursive: true, mode: 0o700 });
+  const handle = createLogger({ level: setup.config.log.level, file: setup.paths.logFile, stdout: 'off', isTTY: false });
+  const logger = handle.logger.child({ command: 'probe' });
+  const runner = new ChildProcessRunner(surroundings.env);
+  const sensor = createMemorySensor(setup.platform, { config: setup.config, paths: setup.paths, runner, clock: systemClock, readText, logger }, 'oneshot');
+  try {
+    const parts = probeParts(setup, surroundings, { sample: (signal) => sensor.sample(signal), logger });
+    return await runAndRecord({ ...parts, clock: systemClock, logger }, 'cli', { model: options.model, dryRun: options.dryRun });
+  } finally {
+    await sensor.close();
+    handle.flush();
+  }
+}
+
+/** The kept probe runs, oldest first; [] when none or unreadable (for `headroom status`). */
+export function readProbeRuns(setup: Setup): ProbeRun[] {
+  return new ProbeHistoryFile(probeFiles(setup.paths).history, setup.config.probe.keepRuns).load().runs;
+}
+
 /** How a daemon run ended. */
 export interface DaemonExit {
   exitCode: number;
@@ -322,8 +383,21 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   const processes = createProcessTable(setup.platform, runner, paths.procRoot, config.daemon.commandTimeoutMs);
   const guarded = createGuard(setup, { url, runner, sensor, logger, dryRun, notifier, processes });
   const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun });
+  const probes = new ProbeService({
+    ...probeParts(setup, surroundings, { sample: (signal) => sensor.sample(signal), logger }),
+    schedule: config.probe.enabled ? new NodeCronSchedule(config.probe.schedule, logger) : null,
+    server: config.ollama.manage ? server : null,
+    failuresBeforeRestart: config.probe.failuresBeforeRestart,
+    restartServer: config.probe.restartServer,
+    notifier,
+    clock: systemClock,
+    logger,
+    dryRun,
+  });
   let serverStopped: Promise<string> | null = null;
+  let probesStopped: Promise<void> | null = null;
   stop.signal.addEventListener('abort', () => {
+    probesStopped = probes.stop();
     serverStopped = server.shutdown();
   });
   const daemon = new Daemon({
@@ -336,6 +410,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     guard: guarded?.guard ?? null,
     watcher: guarded?.watcher ?? null,
     server,
+    probes,
     ollamaUrl: url,
     stateFile: paths.stateFile,
     pid: process.pid,
@@ -348,6 +423,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
       configFile: setup.configFile,
       intervalMs: config.daemon.intervalMs,
       guard: guarded ? { ollama: url, dryRun } : 'disabled',
+      probes: config.probe.enabled ? config.probe.schedule : 'on demand only',
       stateFile: paths.stateFile,
       logFile: paths.logFile,
       staleTempFilesRemoved: removed,
@@ -355,6 +431,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     'headroom started',
   );
   if (!stop.signal.aborted) {
+    probes.start();
     void server.ensure().then(
       (result) => logger.info({ component: 'ollama-server', plan: result.plan.summary, steps: result.steps, ok: result.ok }, 'Ollama server checked at start'),
       (error: unknown) => logger.error({ component: 'ollama-server', err: (error as Error).message }, 'could not check the Ollama server at start'),
@@ -365,6 +442,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   } finally {
     cancel.abort();
     await guarded?.guard.settle();
+    await (probesStopped ?? probes.stop());
     await sensor.close();
     const serverOutcome = await (serverStopped ?? server.shutdown());
     await lock.release();

@@ -10,6 +10,7 @@ import { PLATFORM_NAMES } from '../platform/platform.js';
 import { HEADROOM_VERSION } from '../version.js';
 import { registerConfig } from './commands/config.js';
 import { registerOllama } from './commands/ollama.js';
+import { registerProbe } from './commands/probe.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
@@ -32,6 +33,7 @@ export function buildProgram(surroundings: Surroundings, io: CliIo, outcome: Com
   registerConfig(program, surroundings, io, outcome);
   registerSimulate(program, surroundings, io, outcome);
   registerOllama(program, surroundings, io, outcome);
+  registerProbe(program, surroundings, io, outcome);
   program.addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 64 usage error, 78 config error.');
   return program;
 }

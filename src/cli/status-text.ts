@@ -5,6 +5,9 @@ import type { OllamaState } from '../daemon/state-file.js';
 import type { GuardStatus } from '../guard/guard.js';
 import type { ServerStatus } from '../ollama/server.js';
 import { serverLines } from './server-text.js';
+import { probeLine } from './probe-text.js';
+import type { ProbeStatus } from '../probe/service.js';
+import type { ProbeRun } from '../probe/types.js';
 
 /** Where the numbers came from: a running daemon, or a sample the CLI just took. */
 export type StatusDaemon = { pid: number; lastSampleAt: number | null } | null;
@@ -49,6 +52,7 @@ export function renderStatus(
   ollama: OllamaState | null = null,
   guard: GuardStatus | null = null,
   server: ServerStatus | null = null,
+  probe: { lastRun: ProbeRun | null; status: ProbeStatus | null } | null = null,
 ): string {
   const lines: string[] = [];
   if (daemon) {
@@ -77,6 +81,7 @@ export function renderStatus(
   lines.push(ollamaLine(ollama));
   if (guard) lines.push(guardLine(guard, now));
   if (server) lines.push(...serverLines(server));
+  if (probe) lines.push(probeLine(probe.lastRun, probe.status, now));
   for (const error of memory.errors ?? []) lines.push(`error     ${error}`);
   return `${lines.join('\n')}\n`;
 }

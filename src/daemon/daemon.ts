@@ -10,6 +10,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Guard } from '../guard/guard.js';
 import type { OllamaWatcher } from '../ollama/watcher.js';
 import type { ServerStatus } from '../ollama/server.js';
+import type { ProbeStatus } from '../probe/service.js';
 import type { PlatformName } from '../platform/platform.js';
 import { writeState, type DaemonState } from './state-file.js';
 
@@ -30,6 +31,8 @@ export interface DaemonDeps {
   ollamaUrl?: string;
   /** headroom's Ollama server: its health checks run from the loop, its status goes in the state. */
   server?: { tick(): void; readonly current: ServerStatus | null } | null;
+  /** The scheduled probes: the loop catches up a run missed while the machine slept; their status goes in the state. */
+  probes?: { tick(): void; status(): ProbeStatus } | null;
   stateFile: string;
   pid: number;
   /** Writes the state; defaults to the atomic file writer. */
@@ -96,6 +99,7 @@ export class Daemon {
     try {
       this.report(snapshot);
       this.deps.server?.tick();
+      this.deps.probes?.tick();
       if (this.deps.guard) await this.deps.guard.tick(snapshot, signal);
     } catch (error) {
       // The guard catches its own failures; this is the last line, so that nothing ends the loop.
@@ -106,7 +110,7 @@ export class Daemon {
     return snapshot;
   }
 
-  private guardState(): Pick<DaemonState, 'ollama' | 'guard' | 'server'> {
+  private guardState(): Pick<DaemonState, 'ollama' | 'guard' | 'server' | 'probe'> {
     const watcher = this.deps.watcher;
     const reading = watcher?.current;
     return {
@@ -121,6 +125,7 @@ export class Daemon {
         : null,
       guard: this.deps.guard ? this.deps.guard.status() : null,
       server: this.deps.server?.current ?? null,
+      probe: this.deps.probes?.status() ?? null,
     };
   }
 

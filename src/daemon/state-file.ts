@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { MemorySnapshot } from '../core/memory.js';
 import type { GuardStatus } from '../guard/guard.js';
 import type { ServerStatus } from '../ollama/server.js';
+import type { ProbeStatus } from '../probe/service.js';
 import type { ModelKind } from '../ports/ollama.js';
 import type { OllamaStatus } from '../guard/types.js';
 import type { PlatformName } from '../platform/platform.js';
@@ -40,6 +41,8 @@ export interface DaemonState {
   guard?: GuardStatus | null;
   /** headroom's view of the Ollama server (who serves, its environment, health); null before the first look. */
   server?: ServerStatus | null;
+  /** The scheduled probes: next run, failure streak, last run; null when the daemon runs none. */
+  probe?: ProbeStatus | null;
   /** Epoch ms of a clean stop; absent while running or after a crash. */
   stoppedAt?: number;
 }

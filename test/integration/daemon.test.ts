@@ -52,12 +52,18 @@ describe('the daemon on linux (fake proc root)', () => {
     const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
     const state = await stateAfter(stateFile, 3);
     expect(state).toMatchObject({ schemaVersion: 1, pid: daemon.pid, platform: 'linux', memory: { pressure: 'normal', totalBytes: 24684092 * 1024 } });
+    // The probe schedule runs on node-cron: the next run is the next half hour.
+    expect(state.probe).toMatchObject({ schedule: '*/30 * * * *', running: false, failedRuns: 0 });
+    expect(state.probe!.nextRunAt! % (30 * 60_000)).toBe(0);
+    expect(state.probe!.nextRunAt! - Date.now()).toBeLessThanOrEqual(30 * 60_000);
 
     const status = await runCliProcess(['status', '--json', '--platform', 'linux', '--config', config], sandbox.env);
     expect(status.exitCode).toBe(0);
     const parsed = JSON.parse(status.stdout) as { daemon: { pid: number; lastSampleAt: number }; memory: { at: number } };
     expect(parsed.daemon.pid).toBe(daemon.pid);
     expect(parsed.memory.at).toBe(parsed.daemon.lastSampleAt);
+    const people = await runCliProcess(['status', '--platform', 'linux', '--config', config], sandbox.env);
+    expect(people.stdout).toMatch(/^probes {4}no run yet; next in .+$/m);
 
     const second = await runCliProcess(['run', '--platform', 'linux', '--config', config], sandbox.env);
     expect(second.exitCode).toBe(1);

@@ -129,6 +129,8 @@ describe('headroom status --platform linux, against a fake proc root', () => {
         health: { consecutiveFailures: 0, restartsInWindow: 0, budgetSpent: false, lastError: null, lastCheckAt: null },
         inspectedAt: expect.any(Number) as number,
       },
+      // No daemon and no run yet.
+      probe: { lastRun: null, status: null },
     });
   });
 });

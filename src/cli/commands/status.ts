@@ -1,11 +1,12 @@
 /** `headroom status`: the daemon's latest sample, or a fresh one when no daemon runs. */
 import type { Command } from 'commander';
-import { inspectServerOnce, loadSetup, readOllamaOnce, sampleOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
+import { inspectServerOnce, loadSetup, readOllamaOnce, readProbeRuns, sampleOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
 import type { MemorySnapshot } from '../../core/memory.js';
 import { probeDaemon } from '../../daemon/instance-lock.js';
 import { readState, StateFileError, type OllamaState } from '../../daemon/state-file.js';
 import type { GuardStatus } from '../../guard/guard.js';
 import type { ServerStatus } from '../../ollama/server.js';
+import type { ProbeStatus } from '../../probe/service.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import type { CommandOutcome } from '../outcome.js';
@@ -16,7 +17,7 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
   program
     .command('status')
     .description("show memory use, pressure and swap: the daemon's latest sample, or a fresh one when no daemon runs")
-    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …, "server": …}')
+    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …, "server": …, "probe": {"lastRun", "status"}}')
     .action(async (options: { json?: boolean }, command: Command) => {
       const setup = await loadSetup(command.optsWithGlobals<GlobalOptions>(), surroundings);
       const hello = await probeDaemon(setup.paths.socketFile);
@@ -25,6 +26,7 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
       let ollama: OllamaState | null | undefined;
       let guard: GuardStatus | null = null;
       let server: ServerStatus | null = null;
+      let probeStatus: ProbeStatus | null = null;
       if (hello) {
         daemon = { pid: hello.pid, lastSampleAt: null };
         try {
@@ -35,6 +37,7 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
             ollama = state.ollama;
             guard = state.guard ?? null;
             server = state.server ?? null;
+            probeStatus = state.probe ?? null;
           }
         } catch (error) {
           if (!(error instanceof StateFileError)) throw error;
@@ -53,8 +56,10 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
         };
       }
       server ??= await inspectServerOnce(setup, surroundings);
-      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon, ollama, guard, server })}\n`);
-      else io.stdout(renderStatus(memory, daemon, Date.now(), ollama, guard, server));
+      // The newest run, by the daemon or by "headroom probe"; the schedule only while a daemon runs.
+      const probe = { lastRun: readProbeRuns(setup).at(-1) ?? probeStatus?.lastRun ?? null, status: probeStatus };
+      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon, ollama, guard, server, probe })}\n`);
+      else io.stdout(renderStatus(memory, daemon, Date.now(), ollama, guard, server, probe));
       outcome.exitCode = ExitCode.ok;
     });
 }
