@@ -2,7 +2,8 @@
  * The composition root: the only module that wires real adapters (child processes, pino, node:fs, the
  * system clock) to the platform backends and the daemon. CLI commands call in here.
  */
-import { accessSync, constants, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ChildProcessRunner } from './adapters/child-process-runner.js';
@@ -34,13 +35,15 @@ import { createMemorySensor, createNotifier, createProcessTable, createServerPro
 import { nodeSignaller } from './adapters/node-signaller.js';
 import { detectPlatform, type PlatformName } from './platform/platform.js';
 import { HEADROOM_VERSION } from './version.js';
-import { GiB } from './core/units.js';
+import { GiB, MiB } from './core/units.js';
 import { NodeCronSchedule } from './adapters/node-cron-schedule.js';
 import { ProbeHistoryFile } from './probe/history-file.js';
 import { RunLockFile } from './probe/run-lock.js';
 import { ProbeRunner, type ProbeSettings } from './probe/runner.js';
 import { ProbeService, runAndRecord } from './probe/service.js';
 import type { ProbeRun } from './probe/types.js';
+import { LaunchAgent, type AgentFiles } from './launchd/agent.js';
+import { renderAgentPlist, type AgentSpec } from './launchd/plist.js';
 
 /** The process's surroundings, passed in so commands never read globals directly. */
 export interface Surroundings {
@@ -306,6 +309,66 @@ export function readProbeRuns(setup: Setup): ProbeRun[] {
   return new ProbeHistoryFile(probeFiles(setup.paths).history, setup.config.probe.keepRuns).load().runs;
 }
 
+/** node:fs for the LaunchAgent: the plist is 0644 (launchd refuses one others may write; it holds no secret). */
+const agentFiles: AgentFiles = {
+  read: (file) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  },
+  write: (file, text) => {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text, { mode: 0o644 });
+  },
+  remove: (file) => rmSync(file, { force: true }),
+  mkdir: (dir) => mkdirSync(dir, { recursive: true, mode: 0o700 }),
+};
+
+/** The plist's inputs: this node, this install's entry script, the config file unless it is the default one. */
+export function agentSpec(setup: Setup, surroundings: Surroundings): AgentSpec {
+  const launchdDefault = locateConfig(undefined, {}, surroundings.home).file;
+  const deadlineMs = shutdownDeadlineMs(setup.config);
+  return {
+    label: setup.config.launchd.label,
+    nodePath: process.execPath,
+    entryScript: fileURLToPath(new URL('./cli/main.js', import.meta.url)),
+    configFile: setup.configFile !== null && setup.configFile !== launchdDefault ? setup.configFile : null,
+    logDir: setup.paths.logDir,
+    stateDir: setup.paths.stateDir,
+    // launchd's SIGKILL must come after headroom's own shutdown deadline.
+    exitTimeoutS: Math.ceil(deadlineMs / 1000) + 2,
+  };
+}
+
+/** ~/Library/LaunchAgents/<label>.plist */
+export function agentPlistFile(setup: Setup, surroundings: Surroundings): string {
+  return path.join(surroundings.home, 'Library', 'LaunchAgents', `${setup.config.launchd.label}.plist`);
+}
+
+/** headroom's LaunchAgent, on launchctl through the command runner. */
+export function createLaunchAgent(setup: Setup, surroundings: Surroundings, options: { dryRun: boolean }): LaunchAgent {
+  return new LaunchAgent({
+    label: setup.config.launchd.label,
+    plistFile: agentPlistFile(setup, surroundings),
+    plistText: renderAgentPlist(agentSpec(setup, surroundings)),
+    folders: [setup.paths.logDir, setup.paths.stateDir],
+    runner: new ChildProcessRunner(surroundings.env),
+    files: agentFiles,
+    clock: systemClock,
+    commandTimeoutMs: LAUNCHCTL_TIMEOUT_MS,
+    bootoutWaitMs: BOOTOUT_WAIT_MS,
+    dryRun: options.dryRun,
+  });
+}
+
+/** One launchctl call; bootstrap and bootout answer in well under a second. */
+const LAUNCHCTL_TIMEOUT_MS = 10_000;
+/** How long a booted-out agent may take to leave: launchd SIGTERMs it and waits up to its ExitTimeOut. */
+const BOOTOUT_WAIT_MS = 15_000;
+
 /** How a daemon run ended. */
 export interface DaemonExit {
   exitCode: number;
@@ -317,6 +380,12 @@ export const SHUTDOWN_DEADLINE_MS = 1800;
 export const SHUTDOWN_CANCEL_AFTER_MS = 1000;
 /** pm2's part of stopping the server (agent start-up, delete, killDaemon): 0.3 s measured, with room. */
 const SERVER_STOP_OVERHEAD_MS = 1500;
+
+/** Longest time from SIGTERM to exit: more when the daemon also stops its Ollama server. */
+export function shutdownDeadlineMs(config: Config): number {
+  const stopsServer = config.ollama.manage && !config.ollama.keepRunning;
+  return stopsServer ? Math.max(SHUTDOWN_DEADLINE_MS, config.ollama.stopTimeoutMs + SERVER_STOP_OVERHEAD_MS) : SHUTDOWN_DEADLINE_MS;
+}
 
 /**
  * Runs the daemon in the foreground until SIGTERM or SIGINT. Throws AlreadyRunningError when
@@ -330,8 +399,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   let logger: Logger = silentLogger;
   let handle: LoggerHandle | null = null;
   const { paths, config } = setup;
-  const stopsServer = config.ollama.manage && !config.ollama.keepRunning;
-  const deadlineMs = stopsServer ? Math.max(SHUTDOWN_DEADLINE_MS, config.ollama.stopTimeoutMs + SERVER_STOP_OVERHEAD_MS) : SHUTDOWN_DEADLINE_MS;
+  const deadlineMs = shutdownDeadlineMs(config);
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stop.signal.aborted) {
       logger.warn({ signal }, 'second signal: exiting now');
@@ -355,6 +423,8 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   handle = createLogger({
     level: config.log.level,
     file: paths.logFile,
+    // Only the daemon rotates: it runs all the time; one-shot commands append.
+    rotation: { maxBytes: config.log.maxSizeMiB * MiB, keepFiles: config.log.keepFiles },
     stdout: config.log.stdout,
     isTTY: surroundings.isTTY,
   });

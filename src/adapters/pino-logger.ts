@@ -3,6 +3,7 @@
  * before a freeze reach the disk), and optionally pretty or JSON lines on stdout.
  */
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { RotatingFile } from './rotating-file.js';
 import path from 'node:path';
 import pino from 'pino';
 import pretty from 'pino-pretty';
@@ -11,8 +12,10 @@ import type { Config } from '../config/schema.js';
 /** Where and how to log. */
 export interface LoggerOptions {
   level: Config['log']['level'];
-  /** The JSON-lines file; null writes no file (one-shot CLI commands). */
+  /** The JSON-lines file; null writes no file. */
   file: string | null;
+  /** Rotation of the file (the daemon's); without it, lines are appended and never rotated (one-shot commands). */
+  rotation?: { maxBytes: number; keepFiles: number } | undefined;
   stdout: Config['log']['stdout'];
   isTTY: boolean;
 }
@@ -28,14 +31,9 @@ export interface LoggerHandle {
  * or a vanished log folder drops log lines instead of throwing out of a log call and ending the
  * daemon. The first failure, and the recovery, are reported once on stderr.
  */
-function failSafe(destination: pino.DestinationStream & NodeJS.EventEmitter, file: string): pino.DestinationStream {
+function failSafe(destination: RotatingFile, file: string): pino.DestinationStream {
   let failing = false;
   let lastError: Error | null = null;
-  // A synchronous SonicBoom reports a failed write as an "error" event during write(); without a
-  // listener that event would throw.
-  destination.on('error', (error: Error) => {
-    lastError = error;
-  });
   return {
     write(line: string): void {
       lastError = null;
@@ -60,7 +58,8 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   const streams: pino.StreamEntry[] = [];
   if (options.file) {
     mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
-    const destination = pino.destination({ dest: options.file, sync: true, mode: 0o600 });
+    const rotation = options.rotation;
+    const destination = new RotatingFile({ file: options.file, maxBytes: rotation?.maxBytes ?? Infinity, keepFiles: rotation?.keepFiles ?? 1, rotate: rotation !== undefined });
     if (lstatSync(options.file).isFile()) chmodSync(options.file, 0o600);
     streams.push({ level: options.level, stream: failSafe(destination, options.file) });
   }

@@ -11,6 +11,8 @@ import { HEADROOM_VERSION } from '../version.js';
 import { registerConfig } from './commands/config.js';
 import { registerOllama } from './commands/ollama.js';
 import { registerProbe } from './commands/probe.js';
+import { registerService } from './commands/service.js';
+import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
@@ -34,6 +36,8 @@ export function buildProgram(surroundings: Surroundings, io: CliIo, outcome: Com
   registerSimulate(program, surroundings, io, outcome);
   registerOllama(program, surroundings, io, outcome);
   registerProbe(program, surroundings, io, outcome);
+  registerService(program, surroundings, io, outcome);
+  registerLogs(program, surroundings, io, outcome);
   program.addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 64 usage error, 78 config error.');
   return program;
 }

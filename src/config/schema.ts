@@ -160,6 +160,8 @@ export const configSchema = z.strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('lowest level written'),
       dir: pathSetting.nullable().default(null).describe('folder for headroom.log; null = platform default'),
       stdout: z.enum(['auto', 'pretty', 'json', 'off']).default('auto').describe('log to stdout too: auto = pretty on a terminal, off otherwise'),
+      maxSizeMiB: z.number().min(0.01).max(1024).default(10).describe('rotate headroom.log when it would grow past this'),
+      keepFiles: z.number().int().min(1).max(100).default(7).describe('rotated files kept beside headroom.log'),
     })
     .prefault({}),
   ollama: z
@@ -218,6 +220,16 @@ export const configSchema = z.strictObject({
     .prefault({}),
   guard: guardSchema,
   probe: probeSchema,
+  launchd: z
+    .strictObject({
+      label: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'must be a reverse-DNS name such as io.github.headroom.agent (letters, digits, - and dots)')
+        .max(200)
+        .default('io.github.headroom.agent')
+        .describe('the LaunchAgent label, and its plist file name'),
+    })
+    .prefault({}),
   notify: z
     .strictObject({
       enabled: z.boolean().default(true).describe('send desktop notifications (every one is logged either way)'),
