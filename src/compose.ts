@@ -44,6 +44,20 @@ import { ProbeService, runAndRecord } from './probe/service.js';
 import type { ProbeRun } from './probe/types.js';
 import { LaunchAgent, type AgentFiles } from './launchd/agent.js';
 import { renderAgentPlist, type AgentSpec } from './launchd/plist.js';
+import { defaultConfig } from './config/schema.js';
+import { ConfigError } from './config/load.js';
+import {
+  checkAgent,
+  checkConfig,
+  checkLogFolder,
+  checkNode,
+  checkNotifications,
+  checkOllama,
+  checkPm2,
+  checkServer,
+  checkTool,
+  type CheckResult,
+} from './doctor/checks.js';
 
 /** The process's surroundings, passed in so commands never read globals directly. */
 export interface Surroundings {
@@ -362,6 +376,64 @@ export function createLaunchAgent(setup: Setup, surroundings: Surroundings, opti
     bootoutWaitMs: BOOTOUT_WAIT_MS,
     dryRun: options.dryRun,
   });
+}
+
+/** True when `dir`, or the nearest folder above it that exists, can be written. */
+function writableOrCreatable(dir: string): boolean {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (existsSync(current)) {
+      try {
+        accessSync(current, constants.W_OK);
+        return statSync(current).isDirectory();
+      } catch {
+        return false;
+      }
+    }
+    if (path.dirname(current) === current) return false;
+  }
+}
+
+/** `headroom doctor`: every check, on the config if it loads, else on the defaults. */
+export async function runDoctor(options: GlobalOptions, surroundings: Surroundings): Promise<CheckResult[]> {
+  const results: CheckResult[] = [checkNode(process.version)];
+  let setup: Setup;
+  try {
+    setup = await loadSetup(options, surroundings);
+    results.push(checkConfig(setup.configFile, null));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    results.push(checkConfig(null, error.message));
+    const platform = options.platform ?? detectPlatform(surroundings.nodePlatform);
+    const config = defaultConfig();
+    setup = { config, configFile: null, platform, paths: runtimePaths(config, platform, surroundings.home, surroundings.env) };
+  }
+  const onPath = (name: string): string | null => findBinary((surroundings.env.PATH ?? '').split(path.delimiter), isExecutableFile, name);
+
+  const plistFile = agentPlistFile(setup, surroundings);
+  const expectedText = renderAgentPlist(agentSpec(setup, surroundings));
+  if (setup.platform === 'darwin') {
+    const agent = createLaunchAgent(setup, surroundings, { dryRun: true });
+    const status = await agent.status().catch((error: unknown) => ({ loaded: false, problem: (error as Error).message, installed: false }));
+    results.push(checkAgent({ platform: 'darwin', plistFile, installedText: agentFiles.read(plistFile), expectedText, loaded: status.problem ? null : status.loaded, problem: status.problem }));
+  } else {
+    results.push(checkAgent({ platform: setup.platform, plistFile, installedText: null, expectedText, loaded: null, problem: null }));
+  }
+  results.push(checkLogFolder(setup.paths.logDir, writableOrCreatable(setup.paths.logDir)));
+
+  const url = ollamaUrl(setup, surroundings);
+  const api = new OllamaHttpClient({ baseUrl: url, timeoutMs: setup.config.ollama.timeoutMs });
+  const version = await api.version().then(
+    (value) => ({ value, error: null }),
+    (error: unknown) => ({ value: null, error: (error as Error).message }),
+  );
+  results.push(checkOllama(url, version.value, version.error));
+  const server = await inspectServerOnce(setup, surroundings);
+  results.push(checkServer(server));
+  results.push(checkPm2(server.managed, setup.config.ollama.manage));
+  results.push(checkNotifications(setup.platform, onPath('osascript'), onPath('notify-send')));
+  results.push(checkTool('colima', onPath('colima')));
+  results.push(checkTool('docker', onPath('docker')));
+  return results;
 }
 
 /** One launchctl call; bootstrap and bootout answer in well under a second. */

@@ -13,6 +13,7 @@ import { registerOllama } from './commands/ollama.js';
 import { registerProbe } from './commands/probe.js';
 import { registerService } from './commands/service.js';
 import { registerLogs } from './commands/logs.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
@@ -38,6 +39,7 @@ export function buildProgram(surroundings: Surroundings, io: CliIo, outcome: Com
   registerProbe(program, surroundings, io, outcome);
   registerService(program, surroundings, io, outcome);
   registerLogs(program, surroundings, io, outcome);
+  registerDoctor(program, surroundings, io, outcome);
   program.addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 64 usage error, 78 config error.');
   return program;
 }

@@ -12,7 +12,7 @@ export interface LogFilter {
   minLevel: LogLevel | null;
   /** Lines at or after this time (epoch ms). */
   sinceMs: number | null;
-  /** The `component` field ("guard", "probe", "ollama-server", "daemon"…). */
+  /** The `component` field: daemon, guard, ollama, ollama-server, probe. */
   component: string | null;
 }
 

@@ -178,11 +178,11 @@ export const EXTRA_BINARY_DIRS: Readonly<Record<'darwin' | 'linux', readonly str
   linux: ['/usr/local/bin', '/usr/bin'],
 };
 
-/** The first executable `ollama` in `dirs`. */
-export function findBinary(dirs: readonly string[], isExecutable: (file: string) => boolean): string | null {
+/** The first executable `name` (ollama unless said) in `dirs`. */
+export function findBinary(dirs: readonly string[], isExecutable: (file: string) => boolean, name = 'ollama'): string | null {
   for (const dir of dirs) {
     if (!dir) continue;
-    const candidate = path.join(dir, 'ollama');
+    const candidate = path.join(dir, name);
     if (isExecutable(candidate)) return candidate;
   }
   return null;
