@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { parse } from 'plist';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AGENT_PATH_DIRS } from '../../src/launchd/plist.js';
@@ -52,6 +53,8 @@ describe('the LaunchAgent commands (--platform darwin, against fake launchctl, p
 
     const text = readFileSync(plistFile, 'utf8');
     expect(text).not.toContain('hunter2-secret');
+    // On a Mac, the real plutil checks the file too (this machine has none: the fake one ran above).
+    if (existsSync('/usr/bin/plutil')) expect((await execa('/usr/bin/plutil', ['-lint', plistFile], { reject: false })).exitCode).toBe(0);
     const plist = parse(text);
     expect((plist as { EnvironmentVariables: { PATH: string } }).EnvironmentVariables.PATH.split(':')).toEqual(expect.arrayContaining(['/opt/homebrew/bin', '/usr/local/bin']));
     expect(plist).toEqual({
