@@ -40,7 +40,7 @@ import { NodeCronSchedule } from './adapters/node-cron-schedule.js';
 import { ProbeHistoryFile } from './probe/history-file.js';
 import { RunLockFile } from './probe/run-lock.js';
 import { ProbeRunner, type ProbeSettings } from './probe/runner.js';
-import { ProbeService, runAndRecord } from './probe/service.js';
+import { MISSED_AFTER_MS, ProbeService, runAndRecord } from './probe/service.js';
 import type { ProbeRun } from './probe/types.js';
 import { LaunchAgent, type AgentFiles } from './launchd/agent.js';
 import { renderAgentPlist, type AgentSpec } from './launchd/plist.js';
@@ -296,7 +296,8 @@ function probeParts(setup: Setup, surroundings: Surroundings, deps: { sample: (s
   return {
     runner: new ProbeRunner({ api, sample: deps.sample, clock: systemClock, settings: probeSettings(setup.config), logger: deps.logger }),
     history: new ProbeHistoryFile(files.history, setup.config.probe.keepRuns),
-    lock: new RunLockFile(files.lock),
+    // No run lasts longer than every probe timing out, plus the model choice: an older lock is stale.
+    lock: new RunLockFile(files.lock, process.pid, setup.config.probe.timeoutMs * setup.config.probe.probes.length + 60_000),
   };
 }
 
@@ -320,7 +321,7 @@ export async function probeOnce(setup: Setup, surroundings: Surroundings, option
 
 /** The kept probe runs, oldest first; [] when none or unreadable (for `headroom status`). */
 export function readProbeRuns(setup: Setup): ProbeRun[] {
-  return new ProbeHistoryFile(probeFiles(setup.paths).history, setup.config.probe.keepRuns).load().runs;
+  return new ProbeHistoryFile(probeFiles(setup.paths).history, setup.config.probe.keepRuns).load({ moveAside: false }).runs;
 }
 
 /** node:fs for the LaunchAgent: the plist is 0644 (launchd refuses one others may write; it holds no secret). */
@@ -527,7 +528,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun });
   const probes = new ProbeService({
     ...probeParts(setup, surroundings, { sample: (signal) => sensor.sample(signal), logger }),
-    schedule: config.probe.enabled ? new NodeCronSchedule(config.probe.schedule, logger) : null,
+    schedule: config.probe.enabled ? new NodeCronSchedule(config.probe.schedule, logger, MISSED_AFTER_MS) : null,
     server: config.ollama.manage ? server : null,
     failuresBeforeRestart: config.probe.failuresBeforeRestart,
     restartServer: config.probe.restartServer,

@@ -14,6 +14,8 @@ export class NodeCronSchedule implements Schedule {
   constructor(
     readonly expression: string,
     private readonly logger: Logger,
+    /** A run this late still runs (node-cron's default is 1 s); later ones are missed, and caught up by the caller. */
+    private readonly missedToleranceMs: number = 1000,
   ) {}
 
   start(fire: () => Promise<void>): void {
@@ -22,6 +24,7 @@ export class NodeCronSchedule implements Schedule {
     this.task = createTask(this.expression, () => fire(), {
       name: 'headroom-probe',
       noOverlap: true,
+      missedExecutionTolerance: this.missedToleranceMs,
       logger: {
         info: (message) => log.debug({ scheduler: 'node-cron' }, message),
         warn: (message) => log.warn({ scheduler: 'node-cron' }, message),

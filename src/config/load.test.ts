@@ -50,10 +50,6 @@ describe('parseConfigText', () => {
     expect(issues.map((issue) => issue.path).sort()).toEqual(['probe.probes.1.expect', 'probe.probes.1.name']);
   });
 
-  it('refuses keeping fewer runs than a failure streak needs', () => {
-    expect(issuesOf('probe:\n  keepRuns: 1\n  failuresBeforeRestart: 3\n')[0]).toMatchObject({ path: 'probe.keepRuns' });
-  });
-
   it('names an unknown top-level key', () => {
     const [issue] = issuesOf('log:\n  level: info\nbogus: 1\n');
     expect(issue).toMatchObject({ path: 'bogus', line: 3 });

@@ -78,6 +78,28 @@ describe('Daemon', () => {
     expect(saved.at(-1)?.stoppedAt).toBe(clock.now());
   });
 
+  it('gives the probes a look every tick (to catch up a run missed in sleep) and keeps their status in the state', async () => {
+    const clock = new SimClock();
+    const saved: DaemonState[] = [];
+    let ticks = 0;
+    const status = { schedule: '*/30 * * * *', nextRunAt: 123, running: false, failedRuns: 1, lastRun: null };
+    const daemon = new Daemon({
+      sensor: scriptedSensor(clock, ['normal']),
+      clock,
+      logger: captureLogger(),
+      platform: 'linux',
+      intervalMs: 1000,
+      stateFile: '/unused',
+      pid: 42,
+      probes: { tick: () => void (ticks += 1), status: () => status },
+      saveState: (_file, state) => void saved.push(structuredClone(state)),
+    });
+    await daemon.tick();
+    await daemon.tick();
+    expect(ticks).toBe(2);
+    expect(saved.at(-1)?.probe).toEqual(status);
+  });
+
   it('keeps running when the sensor throws, recording an unknown sample', async () => {
     const { clock, saved, logger, daemon } = makeDaemon(['normal', new Error('sysctl exploded'), 'warn']);
     const controller = new AbortController();

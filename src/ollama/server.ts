@@ -273,6 +273,7 @@ export class OllamaServer {
 
   /** delete + start, for the user's restart and the health checks' (the caller holds `busy`). */
   private async restartNow(summary: string): Promise<PlanResult> {
+    if (this.abort.signal.aborted) throw new Error('headroom is stopping: no restart');
     const { status } = await this.look();
     if (status.owner.kind !== 'headroom' && status.owner.kind !== 'none') {
       throw new Error(`Ollama is served by ${status.description}, not by headroom: nothing of headroom's to restart ("headroom ollama start --takeover" hands it over)`);

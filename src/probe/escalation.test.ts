@@ -1,42 +1,51 @@
 import { describe, expect, it } from 'vitest';
-import { escalationAfter, failureStreak } from './escalation.js';
+import { escalationAfter, NO_STREAK, type Streak } from './escalation.js';
 import type { ProbeOutcome, ProbeRun, ProbeTrigger } from './types.js';
 
-function run(outcome: ProbeOutcome, trigger: ProbeTrigger = 'schedule', escalation?: string): ProbeRun {
-  return { startedAt: 0, finishedAt: 0, trigger, outcome, reason: null, model: 'm', modelWhy: null, results: [], ...(escalation ? { escalation } : {}) };
+function run(outcome: ProbeOutcome, trigger: ProbeTrigger = 'schedule'): ProbeRun {
+  return { startedAt: 0, finishedAt: 0, trigger, outcome, reason: null, model: 'm', modelWhy: null, results: [] };
 }
 
-describe('failureStreak', () => {
-  it('counts failed scheduled runs since the last pass, passing over skipped and CLI runs', () => {
-    expect(failureStreak([run('failed'), run('passed'), run('failed'), run('skipped'), run('passed', 'cli'), run('failed', 'wake')])).toEqual({ failedRuns: 2, escalated: false });
-  });
-
-  it('notes a streak that already escalated', () => {
-    expect(failureStreak([run('failed'), run('failed', 'schedule', 'restarted Ollama'), run('failed')])).toEqual({ failedRuns: 3, escalated: true });
-  });
-});
+/** Plays runs from no streak; returns each step's kind and the final streak. */
+function play(outcomes: ProbeRun[], k = 2): { steps: string[]; streak: Streak } {
+  let streak = NO_STREAK;
+  const steps: string[] = [];
+  for (const next of outcomes) {
+    const after = escalationAfter(streak, next, k);
+    steps.push(after.step.kind);
+    streak = after.streak;
+  }
+  return { steps, streak };
+}
 
 describe('escalationAfter', () => {
   it('restarts at the K-th failed run in a row, and not before', () => {
-    expect(escalationAfter([], run('failed'), 2)).toEqual({ kind: 'none' });
-    expect(escalationAfter([run('failed')], run('failed'), 2)).toEqual({ kind: 'restart', failedRuns: 2 });
+    expect(play([run('failed'), run('failed')]).steps).toEqual(['none', 'restart']);
   });
 
   it('does not count a skipped run as a failure, nor let it break the streak', () => {
-    expect(escalationAfter([run('failed')], run('skipped'), 2)).toEqual({ kind: 'none' });
-    expect(escalationAfter([run('failed'), run('skipped')], run('failed'), 2)).toEqual({ kind: 'restart', failedRuns: 2 });
+    expect(play([run('failed'), run('skipped'), run('failed')]).steps).toEqual(['none', 'none', 'restart']);
   });
 
-  it('restarts once per streak', () => {
-    expect(escalationAfter([run('failed'), run('failed', 'schedule', 'restarted Ollama')], run('failed'), 2)).toEqual({ kind: 'none' });
+  it('restarts once per streak, however long it lasts', () => {
+    const { steps, streak } = play(Array.from({ length: 50 }, () => run('failed')));
+    expect(steps.filter((step) => step === 'restart')).toHaveLength(1);
+    expect(streak).toEqual({ failedRuns: 50, escalated: true });
   });
 
-  it('reports the recovery of a streak that escalated, and only of such a streak', () => {
-    expect(escalationAfter([run('failed'), run('failed', 'schedule', 'restarted Ollama'), run('failed')], run('passed'), 2)).toEqual({ kind: 'recovered', failedRuns: 3 });
-    expect(escalationAfter([run('failed')], run('passed'), 2)).toEqual({ kind: 'none' });
+  it('reports the recovery of a streak that escalated, however many skipped runs came between', () => {
+    const runs = [run('failed'), run('failed'), ...Array.from({ length: 30 }, () => run('skipped')), run('passed')];
+    const { steps, streak } = play(runs);
+    expect(steps.at(-1)).toBe('recovered');
+    expect(escalationAfter({ failedRuns: 2, escalated: true }, run('passed'), 2).step).toEqual({ kind: 'recovered', failedRuns: 2 });
+    expect(streak).toEqual(NO_STREAK);
+  });
+
+  it('reports no recovery for a streak that never escalated', () => {
+    expect(play([run('failed'), run('passed')]).steps).toEqual(['none', 'none']);
   });
 
   it('leaves CLI runs out', () => {
-    expect(escalationAfter([run('failed')], run('failed', 'cli'), 2)).toEqual({ kind: 'none' });
+    expect(play([run('failed'), run('failed', 'cli'), run('passed', 'cli')]).streak).toEqual({ failedRuns: 1, escalated: false });
   });
 });

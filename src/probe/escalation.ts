@@ -1,9 +1,19 @@
 /**
  * What a finished scheduled run leads to: after `failuresBeforeRestart` failed runs in a row,
  * restart Ollama once and notify; notify again when a run passes after that. Skipped runs and
- * runs from the CLI neither count nor break the streak. Pure: it reads the kept runs.
+ * runs from the CLI neither count nor break the streak. Pure: the streak is kept beside the runs
+ * in probes.json, so it outlives both a daemon restart and the runs dropped from the history.
  */
 import type { ProbeRun } from './types.js';
+
+/** Failed scheduled runs in a row, and whether this streak has already been acted on. */
+export interface Streak {
+  failedRuns: number;
+  escalated: boolean;
+}
+
+/** No failure yet. */
+export const NO_STREAK: Streak = { failedRuns: 0, escalated: false };
 
 /** The escalation step after a run. */
 export type Escalation =
@@ -11,25 +21,13 @@ export type Escalation =
   | { kind: 'restart'; failedRuns: number }
   | { kind: 'recovered'; failedRuns: number };
 
-/** Failed scheduled runs at the end of `runs` (oldest first), skipped ones passed over; and whether that streak already escalated. */
-export function failureStreak(runs: readonly ProbeRun[]): { failedRuns: number; escalated: boolean } {
-  let failedRuns = 0;
-  let escalated = false;
-  for (let i = runs.length - 1; i >= 0; i -= 1) {
-    const run = runs[i]!;
-    if (run.trigger === 'cli' || run.outcome === 'skipped') continue;
-    if (run.outcome === 'passed') break;
-    failedRuns += 1;
-    if (run.escalation !== undefined) escalated = true;
+/** The step after `run`, and the streak that follows it. */
+export function escalationAfter(streak: Streak, run: ProbeRun, failuresBeforeRestart: number): { step: Escalation; streak: Streak } {
+  if (run.trigger === 'cli' || run.outcome === 'skipped') return { step: { kind: 'none' }, streak };
+  if (run.outcome === 'passed') {
+    return { step: streak.escalated ? { kind: 'recovered', failedRuns: streak.failedRuns } : { kind: 'none' }, streak: NO_STREAK };
   }
-  return { failedRuns, escalated };
-}
-
-/** The step after `run`, given the runs kept before it. */
-export function escalationAfter(before: readonly ProbeRun[], run: ProbeRun, failuresBeforeRestart: number): Escalation {
-  if (run.trigger === 'cli' || run.outcome === 'skipped') return { kind: 'none' };
-  const streak = failureStreak(before);
-  if (run.outcome === 'passed') return streak.escalated ? { kind: 'recovered', failedRuns: streak.failedRuns } : { kind: 'none' };
   const failedRuns = streak.failedRuns + 1;
-  return failedRuns >= failuresBeforeRestart && !streak.escalated ? { kind: 'restart', failedRuns } : { kind: 'none' };
+  if (failedRuns >= failuresBeforeRestart && !streak.escalated) return { step: { kind: 'restart', failedRuns }, streak: { failedRuns, escalated: true } };
+  return { step: { kind: 'none' }, streak: { failedRuns, escalated: streak.escalated } };
 }

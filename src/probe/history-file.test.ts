@@ -17,9 +17,16 @@ describe('ProbeHistoryFile', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('keeps the streak beside the runs, and keeps it when a run comes without one (the CLI)', () => {
+    const history = new ProbeHistoryFile(path.join(dir, 'probes.json'), 2);
+    history.append(run(1), { failedRuns: 3, escalated: true });
+    history.append(run(2));
+    expect(history.load().streak).toEqual({ failedRuns: 3, escalated: true });
+  });
+
   it('starts empty, keeps the newest runs in order, private to the user', () => {
     const history = new ProbeHistoryFile(path.join(dir, 'probes.json'), 2);
-    expect(history.load()).toEqual({ runs: [], problem: null });
+    expect(history.load()).toEqual({ runs: [], streak: { failedRuns: 0, escalated: false }, problem: null });
     history.append(run(1));
     history.append(run(2));
     expect(history.append(run(3)).map((r) => r.startedAt)).toEqual([2, 3]);
@@ -32,6 +39,9 @@ describe('ProbeHistoryFile', () => {
     const file = path.join(dir, 'probes.json');
     writeFileSync(file, '{"runs": [tru');
     const history = new ProbeHistoryFile(file, 5, () => 1234);
+    // A reader that must change nothing leaves it where it is.
+    expect(history.load({ moveAside: false }).problem).toBe(`${file}: not a probe history (schemaVersion 1)`);
+    expect(readFileSync(file, 'utf8')).toBe('{"runs": [tru');
     const loaded = history.load();
     expect(loaded.runs).toEqual([]);
     expect(loaded.problem).toBe(`${file}: not a probe history (schemaVersion 1); moved to ${file}.bad-1234`);
@@ -65,7 +75,17 @@ describe('RunLockFile', () => {
     writeFileSync(file, '4194999\n');
     const lock = new RunLockFile(file, process.pid).acquire();
     expect(lock.held).toBe(true);
-    expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(file, 'utf8')).toMatch(new RegExp(`^${process.pid} \\d+\n$`));
+  });
+
+  it('takes over a lock older than the longest run even when its pid is alive (recycled after a power cut)', () => {
+    const file = path.join(dir, 'probe.lock');
+    // The parent of this test process is alive; the lock says it started an hour ago.
+    writeFileSync(file, `${process.ppid} ${Date.now() - 3_600_000}\n`);
+    expect(new RunLockFile(file, process.pid, 600_000).acquire().held).toBe(true);
+    writeFileSync(file, `${process.ppid} ${Date.now()}\n`);
+    expect(new RunLockFile(file, process.pid, 600_000).acquire()).toEqual({ held: false, holderPid: process.ppid });
+    expect(readdirSync(dir)).toEqual(['probe.lock']);
   });
 
   it('does not remove a lock another process took after it', () => {

@@ -1,22 +1,26 @@
 /**
- * probes.json: the last runs, oldest first, written by whoever ran them (the daemon or the CLI)
- * with a private temporary file renamed over the old one. A file that cannot be read is moved
- * aside (probes.json.bad-<time>), never overwritten, and the history starts again.
+ * probes.json: the last runs, oldest first, and the failure streak of the scheduled runs,
+ * written by whoever ran them (the daemon or the CLI) with a private temporary file renamed over
+ * the old one. A file that cannot be read is moved aside (probes.json.bad-<time>), never
+ * overwritten, and the history starts again.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { NO_STREAK, type Streak } from './escalation.js';
 import type { ProbeRun } from './types.js';
 
-/** The runs kept, and what was wrong with the file if it could not be used. */
+/** The runs kept and the streak, and what was wrong with the file if it could not be used. */
 export interface LoadedHistory {
   runs: ProbeRun[];
+  streak: Streak;
   problem: string | null;
 }
 
 /** Where the runs are kept. */
 export interface ProbeHistory {
-  load(): LoadedHistory;
-  /** Adds `run` and keeps the newest ones; returns them. */
-  append(run: ProbeRun): ProbeRun[];
+  /** `moveAside: false` for readers that must change nothing (`headroom status`). */
+  load(options?: { moveAside?: boolean }): LoadedHistory;
+  /** Adds `run` (and the streak after it, else the stored one stays) and keeps the newest runs; returns them. */
+  append(run: ProbeRun, streak?: Streak): ProbeRun[];
 }
 
 /** The runs of probes.json, in a file. */
@@ -27,40 +31,46 @@ export class ProbeHistoryFile implements ProbeHistory {
     private readonly now: () => number = Date.now,
   ) {}
 
-  load(): LoadedHistory {
+  load(options: { moveAside?: boolean } = {}): LoadedHistory {
+    const empty = { runs: [], streak: NO_STREAK };
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], problem: null };
-      return { runs: [], problem: `${this.file}: cannot read: ${(error as Error).message}` };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ...empty, problem: null };
+      return { ...empty, problem: `${this.file}: cannot read: ${(error as Error).message}` };
     }
-    const runs = parseRuns(text);
-    if (runs) return { runs, problem: null };
+    const parsed = parseHistory(text);
+    if (parsed) return { ...parsed, problem: null };
+    if (options.moveAside === false) return { ...empty, problem: `${this.file}: not a probe history (schemaVersion 1)` };
     const aside = `${this.file}.bad-${this.now()}`;
     try {
       renameSync(this.file, aside);
     } catch (error) {
-      return { runs: [], problem: `${this.file}: not a probe history, and it could not be moved aside: ${(error as Error).message}` };
+      return { ...empty, problem: `${this.file}: not a probe history, and it could not be moved aside: ${(error as Error).message}` };
     }
-    return { runs: [], problem: `${this.file}: not a probe history (schemaVersion 1); moved to ${aside}` };
+    return { ...empty, problem: `${this.file}: not a probe history (schemaVersion 1); moved to ${aside}` };
   }
 
-  append(run: ProbeRun): ProbeRun[] {
-    const runs = [...this.load().runs, run].slice(-this.keepRuns);
+  append(run: ProbeRun, streak?: Streak): ProbeRun[] {
+    const before = this.load();
+    const runs = [...before.runs, run].slice(-this.keepRuns);
     const tmp = `${this.file}.tmp-${process.pid}`;
-    writeFileSync(tmp, `${JSON.stringify({ schemaVersion: 1, runs })}\n`, { mode: 0o600 });
+    writeFileSync(tmp, `${JSON.stringify({ schemaVersion: 1, streak: streak ?? before.streak, runs })}\n`, { mode: 0o600 });
     renameSync(tmp, this.file);
     return runs;
   }
 }
 
-function parseRuns(text: string): ProbeRun[] | null {
+function parseHistory(text: string): { runs: ProbeRun[]; streak: Streak } | null {
   try {
-    const data = JSON.parse(text) as { schemaVersion?: unknown; runs?: unknown };
+    const data = JSON.parse(text) as { schemaVersion?: unknown; runs?: unknown; streak?: Partial<Streak> };
     if (data.schemaVersion !== 1 || !Array.isArray(data.runs)) return null;
     const runs = data.runs as Array<Partial<ProbeRun>>;
-    return runs.every((run) => typeof run.startedAt === 'number' && typeof run.outcome === 'string' && Array.isArray(run.results)) ? (runs as ProbeRun[]) : null;
+    if (!runs.every((run) => typeof run.startedAt === 'number' && typeof run.outcome === 'string' && Array.isArray(run.results))) return null;
+    const streak = data.streak;
+    const valid = streak && typeof streak.failedRuns === 'number' && typeof streak.escalated === 'boolean';
+    return { runs: runs as ProbeRun[], streak: valid ? { failedRuns: streak.failedRuns!, escalated: streak.escalated! } : NO_STREAK };
   } catch {
     return null;
   }

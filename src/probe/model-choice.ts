@@ -34,12 +34,17 @@ export const SOURCE_WHY: Record<CandidateSource, string> = {
   installed: 'smallest installed text model',
 };
 
+/** A name as Ollama lists it: `llama3` is `llama3:latest`. */
+export function withTag(name: string): string {
+  return name.includes(':') ? name : `${name}:latest`;
+}
+
 /** The candidates in the order to try: the configured model alone, or the loaded ones then the installed ones, smallest first. */
 export function probeCandidates(configured: string | null, loaded: readonly LoadedModel[], installed: readonly InstalledModel[]): ProbeCandidate[] {
-  const loadedNamed = (name: string): LoadedModel | null => loaded.find((model) => model.name === name) ?? null;
+  const loadedNamed = (name: string): LoadedModel | null => loaded.find((model) => withTag(model.name) === withTag(name)) ?? null;
   if (configured !== null) {
     const resident = loadedNamed(configured);
-    const onDisk = installed.find((model) => model.name === configured);
+    const onDisk = installed.find((model) => withTag(model.name) === withTag(configured));
     return [{ name: configured, source: 'configured', sizeBytes: resident?.sizeBytes ?? onDisk?.sizeBytes ?? null, loaded: resident }];
   }
   const bySize = <T extends { sizeBytes: number }>(a: T, b: T): number => a.sizeBytes - b.sizeBytes;
@@ -59,11 +64,13 @@ export function candidateProblem(candidate: ProbeCandidate, details: ModelDetail
     return `${candidate.name} cannot generate text (capabilities: ${details.capabilities.join(', ')})`;
   }
   if (candidate.source === 'installed' && details.kind === 'vision') return `${candidate.name} is a vision model`;
-  if (candidate.sizeBytes !== null && limits.totalBytes !== null && !isAllowedLarge(candidate.name, limits.allowLargeModels)) {
-    const limitBytes = sizeLimitBytes({ kind: details.kind }, limits.totalBytes, limits);
-    if (candidate.sizeBytes > limitBytes) {
-      return `${candidate.name} (${formatBytes(candidate.sizeBytes)}) is over the ${details.kind} model limit of ${formatBytes(limitBytes)} on this machine (guard.maxModelFraction; guard.allowLargeModels exempts a model)`;
-    }
+  // A size or a total that cannot be read cannot be checked (nor the floor): such a model is not used.
+  if (candidate.sizeBytes === null) return `${candidate.name}'s size is unknown (neither /api/ps nor /api/tags lists it): it cannot be checked against the size limit`;
+  if (isAllowedLarge(candidate.name, limits.allowLargeModels)) return null;
+  if (limits.totalBytes === null) return `the machine's memory is unknown: ${candidate.name} cannot be checked against the size limit`;
+  const limitBytes = sizeLimitBytes({ kind: details.kind }, limits.totalBytes, limits);
+  if (candidate.sizeBytes > limitBytes) {
+    return `${candidate.name} (${formatBytes(candidate.sizeBytes)}) is over the ${details.kind} model limit of ${formatBytes(limitBytes)} on this machine (guard.maxModelFraction; guard.allowLargeModels exempts a model)`;
   }
   return null;
 }

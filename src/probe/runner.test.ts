@@ -185,6 +185,32 @@ describe('ProbeRunner against the fake Ollama', () => {
     expect(generated()).toHaveLength(0);
   });
 
+  it('reads a name without a tag as :latest, so the size limit still applies to it', async () => {
+    fake.installed = [{ name: 'llama3.3:latest', size: 42 * GiB, digest: 'l' }];
+    fake.showFrom('llama3.3', 'show-legacy-no-capabilities.json');
+    const run = await runner({ model: 'llama3.3' }).run('cli');
+    expect(run.outcome).toBe('skipped');
+    expect(run.reason).toMatch(/^no probe: llama3\.3 \(42\.0 GiB\) is over the text model limit/);
+    expect(generated()).toHaveLength(0);
+  });
+
+  it('does not use a model whose size it cannot learn (it could not be checked against the limit)', async () => {
+    fake.showFrom('mystery:7b', 'show-text.json');
+    const run = await runner({ model: 'mystery:7b' }).run('cli');
+    expect(run).toMatchObject({ outcome: 'skipped', reason: "no probe: mystery:7b's size is unknown (neither /api/ps nor /api/tags lists it): it cannot be checked against the size limit" });
+    expect(generated()).toHaveLength(0);
+  });
+
+  it('counts a run canceled after a failed probe as skipped, not failed (the daemon is stopping)', async () => {
+    fake.answers.set(PROBES[0]!.prompt, { response: 'Lyon, I think.' });
+    fake.answers.set(PROBES[1]!.prompt, { response: '42, surely.', delayMs: 3000 });
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 300);
+    const run = await runner().run('schedule', { signal: abort.signal });
+    expect(run.results[0]!.verdict).toBe('fail');
+    expect(run).toMatchObject({ outcome: 'skipped', reason: 'canceled' });
+  });
+
   it('passes over embedding and vision models that /api/tags marks, without asking /api/show', async () => {
     fake.installed = [
       { name: 'nomic-embed-text', size: 0.3 * GiB, digest: 'n', capabilities: ['embedding'] },

@@ -47,7 +47,7 @@ export interface RunOptions {
 type Choice =
   | { kind: 'chosen'; candidate: ProbeCandidate; details: ModelDetails }
   | { kind: 'skip'; reason: string }
-  | { kind: 'fail'; reason: string };
+  | { kind: 'fail'; reason: string; httpStatus?: number | undefined };
 
 const ANSWER_KEPT_CHARS = 200;
 
@@ -75,9 +75,9 @@ export class ProbeRunner {
     const calm = pressureProblem(memory, 0, 0);
     if (calm) return record({ outcome: 'skipped', reason: calm, ...noModel, results: [] });
 
-    const choice = await this.choose(options.model ?? settings.model, memory.totalBytes);
+    const choice = await this.choose(options.model ?? settings.model, memory.totalBytes, options.signal);
     if (choice.kind === 'skip') return record({ outcome: 'skipped', reason: choice.reason, ...noModel, results: [] });
-    if (choice.kind === 'fail') return record({ outcome: 'failed', reason: choice.reason, ...noModel, results: this.unsent('error', choice.reason) });
+    if (choice.kind === 'fail') return record({ outcome: 'failed', reason: choice.reason, ...noModel, results: this.unsent('error', choice.reason, choice.httpStatus) });
 
     const { candidate, details } = choice;
     const chosen = { model: candidate.name, modelWhy: SOURCE_WHY[candidate.source] };
@@ -110,6 +110,8 @@ export class ProbeRunner {
       this.log.debug({ probe: probe.name, model: candidate.name, result: sent.result }, 'probe answered');
       stopWhy = sent.stopWhy;
     }
+    // A canceled run (the daemon is stopping) proves nothing either way.
+    if (options.signal?.aborted) return record({ outcome: 'skipped', reason: 'canceled', ...chosen, results });
     const failed = results.some((r) => r.verdict === 'fail' || r.verdict === 'timeout' || r.verdict === 'error');
     const passed = results.every((r) => r.verdict === 'pass');
     const outcome = failed ? 'failed' : passed ? 'passed' : 'skipped';
@@ -118,23 +120,25 @@ export class ProbeRunner {
   }
 
   /** Picks the model: the first candidate /api/show accepts and the limits allow. */
-  private async choose(configured: string | null, totalBytes: number | null): Promise<Choice> {
+  private async choose(configured: string | null, totalBytes: number | null, signal: AbortSignal | undefined): Promise<Choice> {
     const { api, settings } = this.deps;
     let candidates: ProbeCandidate[];
     try {
-      const [loaded, installed] = await Promise.all([api.listLoaded(), configured === null ? api.installed() : api.installed().catch(() => [])]);
+      const [loaded, installed] = await orAbort(Promise.all([api.listLoaded(), api.installed()]), signal);
       candidates = probeCandidates(configured, loaded, installed);
     } catch (error) {
-      return { kind: 'fail', reason: describeError(error) };
+      return isCanceled(error) ? { kind: 'skip', reason: 'canceled' } : { kind: 'fail', reason: describeError(error) };
     }
     const limits: ModelLimits = { totalBytes, ...settings.limits };
     const rejected: string[] = [];
     for (const candidate of candidates) {
       let details: ModelDetails;
       try {
-        details = await api.show(candidate.name);
+        details = await orAbort(api.show(candidate.name), signal);
       } catch (error) {
-        if (candidate.source === 'configured' || !(error instanceof OllamaError && error.status === 404)) return { kind: 'fail', reason: describeError(error) };
+        if (isCanceled(error)) return { kind: 'skip', reason: 'canceled' };
+        const status = error instanceof OllamaError ? error.status : undefined;
+        if (candidate.source === 'configured' || status !== 404) return { kind: 'fail', reason: describeError(error), httpStatus: status };
         continue;
       }
       const problem = candidateProblem(candidate, details, limits);
@@ -188,18 +192,43 @@ export class ProbeRunner {
         return { result: { ...unsentResult(probe, 'timeout', `no answer within ${settings.timeoutMs} ms`), latencyMs }, stopWhy: 'the previous probe timed out' };
       }
       const stopWhy = kind === 'unreachable' ? 'the server is unreachable' : null;
-      return { result: { ...unsentResult(probe, 'error', describeError(error)), latencyMs }, stopWhy };
+      const status = error instanceof OllamaError ? error.status : undefined;
+      return { result: { ...unsentResult(probe, 'error', describeError(error), status), latencyMs }, stopWhy };
     }
   }
 
   /** A result per probe for a run that sent none. */
-  private unsent(verdict: 'error' | 'skipped', reason: string): ProbeResult[] {
-    return this.deps.settings.probes.map((probe) => unsentResult(probe, verdict, reason));
+  private unsent(verdict: 'error' | 'skipped', reason: string, httpStatus?: number): ProbeResult[] {
+    return this.deps.settings.probes.map((probe) => unsentResult(probe, verdict, reason, httpStatus));
   }
 }
 
-function unsentResult(probe: ProbeSpec, verdict: ProbeResult['verdict'], reason: string): ProbeResult {
-  return { probe: probe.name, verdict, reason, answer: null, latencyMs: null, tokensPerSecond: null };
+function unsentResult(probe: ProbeSpec, verdict: ProbeResult['verdict'], reason: string, httpStatus?: number): ProbeResult {
+  return { probe: probe.name, verdict, reason, answer: null, latencyMs: null, tokensPerSecond: null, ...(httpStatus === undefined ? {} : { httpStatus }) };
+}
+
+function isCanceled(error: unknown): boolean {
+  return error instanceof OllamaError && error.kind === 'canceled';
+}
+
+/** `promise`, or a "canceled" rejection as soon as `signal` aborts (the call itself runs out its own timeout). */
+function orAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new OllamaError('canceled', 'canceled'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 /** An Ollama error without the method and path ("cannot reach …", "HTTP 404: model 'x' not found"). */

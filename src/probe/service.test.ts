@@ -14,7 +14,8 @@ import { RecordingNotifier } from '../../test/helpers/recording-notifier.js';
 import { SimClock } from '../../test/helpers/sim-clock.js';
 import { ProbeHistoryFile } from './history-file.js';
 import { RunLockFile } from './run-lock.js';
-import { ProbeRunner } from './runner.js';
+import { ProbeRunner, type RunOptions } from './runner.js';
+import type { ProbeRun, ProbeTrigger } from './types.js';
 import { MISSED_AFTER_MS, ProbeService, type ProbeServiceDeps } from './service.js';
 
 const HALF_HOUR_MS = 30 * 60_000;
@@ -40,8 +41,11 @@ class FakeSchedule implements Schedule {
 class FakeServer {
   restarts = 0;
   current: ServerStatus | null = null;
+  /** What restart() does: succeed, or fail the way OllamaServer does when someone else serves. */
+  outcome: 'ok' | 'refused' = 'ok';
   restart(): Promise<PlanResult> {
     this.restarts += 1;
+    if (this.outcome === 'refused') return Promise.reject(new Error('Ollama is served by Ollama.app, not by headroom: nothing of headroom\'s to restart'));
     return Promise.resolve({ plan: { actions: [], summary: 'restart' }, steps: ['deleted and started pm2 app headroom-ollama'], ok: true, readyAfterMs: 300 });
   }
 }
@@ -166,6 +170,81 @@ describe('ProbeService', () => {
     expect(probes.status().failedRuns).toBe(0);
   });
 
+  it('restarts once per streak even when the streak outlasts the kept runs', async () => {
+    service({ history: new ProbeHistoryFile(path.join(dir, 'probes.json'), 1) });
+    answerWrong();
+    for (let i = 0; i < 6; i++) await scheduledRun();
+    expect(server.restarts).toBe(1);
+    expect(notifier.sent).toHaveLength(1);
+    answerRight();
+    await scheduledRun();
+    expect(notifier.sent[1]?.title).toBe('headroom: Ollama probes pass again');
+  });
+
+  it('says so when the restart is refused (someone else serves)', async () => {
+    server.outcome = 'refused';
+    const probes = service();
+    answerWrong();
+    await scheduledRun();
+    await scheduledRun();
+    expect(probes.status().lastRun?.escalation).toBe("could not restart Ollama: Ollama is served by Ollama.app, not by headroom: nothing of headroom's to restart");
+    expect(notifier.sent[0]!.message).toMatch(/\. Could not restart Ollama: Ollama is served by Ollama\.app/);
+  });
+
+  it('notifies without restarting when probe.restartServer is false', async () => {
+    service({ restartServer: false });
+    answerWrong();
+    await scheduledRun();
+    await scheduledRun();
+    expect(notifier.sent[0]!.message).toMatch(/Notified \(probe\.restartServer is false\)\.$/);
+    expect(server.restarts).toBe(0);
+  });
+
+  it('does not restart Ollama for a configured model that is not installed: that would not help', async () => {
+    const runner = new ProbeRunner({
+      api: new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 2000 }),
+      sample: () => Promise.resolve(memorySnapshot()),
+      clock,
+      settings: { probes: [{ name: 'capital', prompt: PROMPTS[0]!, expect: 'paris' }], model: 'nope:1b', timeoutMs: 5000, minAnswerChars: 5, keepAlive: '5m', contextLength: 4096, limits: { maxModelFraction: { text: 0.625, vision: 0.7 }, allowLargeModels: [] }, floor: { floorMinBytes: 4 * GiB, floorPercent: 10 } },
+      logger,
+    });
+    const probes = service({ runner });
+    await scheduledRun();
+    await scheduledRun();
+    expect(server.restarts).toBe(0);
+    expect(probes.status().lastRun?.escalation).toBe('notified (the model is not installed: restarting Ollama would not help)');
+    expect(notifier.sent[0]!.message).toContain("HTTP 404: model 'nope:1b' not found");
+  });
+
+  it('never restarts Ollama while stopping, even on the failure that would escalate', async () => {
+    // A runner whose second run fails only once the service stops (a run that ends as shutdown begins).
+    const failed = (trigger: ProbeTrigger): ProbeRun => ({ startedAt: clock.now(), finishedAt: clock.now(), trigger, outcome: 'failed', reason: null, model: 'm', modelWhy: null, results: [] });
+    let calls = 0;
+    const runner = {
+      run: (trigger: ProbeTrigger, options?: RunOptions): Promise<ProbeRun> => {
+        calls += 1;
+        if (calls === 1) return Promise.resolve(failed(trigger));
+        return new Promise((resolve) => options?.signal?.addEventListener('abort', () => resolve(failed(trigger))));
+      },
+    };
+    const probes = service({ runner });
+    await scheduledRun();
+    clock.advance(HALF_HOUR_MS);
+    const run = probes.trigger('schedule');
+    await probes.stop();
+    await run;
+    expect(server.restarts).toBe(0);
+    expect(notifier.sent).toEqual([]);
+  });
+
+  it('keeps the loop alive when a catch-up run cannot even take its lock', async () => {
+    const probes = service({ lock: { acquire: () => { throw new Error('EACCES: permission denied'); } } });
+    clock.advance(8 * 3600_000);
+    probes.tick();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(probes.status().lastRun).toMatchObject({ outcome: 'skipped', reason: 'cannot take the probe lock: EACCES: permission denied' });
+  });
+
   it('does not count a run skipped under pressure as a failure', async () => {
     service();
     answerWrong();
@@ -177,7 +256,7 @@ describe('ProbeService', () => {
     expect(server.restarts).toBe(1);
   });
 
-  it('carries a failure streak over a daemon restart (it is read from probes.json)', async () => {
+  it('carries a failure streak over a daemon restart (it is kept in probes.json)', async () => {
     const first = service();
     answerWrong();
     await scheduledRun();
@@ -188,7 +267,7 @@ describe('ProbeService', () => {
     expect(server.restarts).toBe(1);
   });
 
-  it('notifies without restarting when headroom runs no server, or probe.restartServer is false', async () => {
+  it('notifies without restarting when headroom runs no server', async () => {
     service({ server: null });
     answerWrong();
     await scheduledRun();

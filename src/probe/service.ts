@@ -8,9 +8,9 @@ import type { Logger } from '../ports/logger.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { Schedule } from '../ports/schedule.js';
 import type { PlanResult, ServerStatus } from '../ollama/server.js';
-import { escalationAfter, failureStreak } from './escalation.js';
+import { escalationAfter, type Streak } from './escalation.js';
 import type { ProbeHistory } from './history-file.js';
-import type { RunLock } from './run-lock.js';
+import type { LockResult, RunLock } from './run-lock.js';
 import type { ProbeRunner, RunOptions } from './runner.js';
 import type { ProbeRun, ProbeTrigger } from './types.js';
 
@@ -45,31 +45,40 @@ export interface ProbeStatus {
   lastRun: ProbeRun | null;
 }
 
+/** What a finished run becomes before it is kept: the run (with what was done about it) and the streak after it. */
+export type AfterRun = (run: ProbeRun, streak: Streak) => Promise<{ run: ProbeRun; streak: Streak }>;
+
 /** Runs one probe run under the cross-process lock and keeps its record; `headroom probe` and the service both use it. */
 export async function runAndRecord(
   deps: Pick<ProbeServiceDeps, 'runner' | 'history' | 'lock' | 'clock' | 'logger'>,
   trigger: ProbeTrigger,
   options: RunOptions = {},
-  beforeKeep: (run: ProbeRun, before: ProbeRun[]) => Promise<ProbeRun> = (run) => Promise.resolve(run),
+  afterRun?: AfterRun,
 ): Promise<ProbeRun> {
   const log = deps.logger.child({ component: 'probe' });
-  const lock = deps.lock.acquire();
-  if (!lock.held) {
+  const skipped = (reason: string): ProbeRun => {
     const now = deps.clock.now();
-    const who = lock.holderPid > 0 ? ` (pid ${lock.holderPid})` : '';
-    const run: ProbeRun = { startedAt: now, finishedAt: now, trigger, outcome: 'skipped', reason: `another probe run is under way${who}`, model: null, modelWhy: null, results: [] };
-    log.info({ run }, `probe run skipped: ${run.reason}`);
+    const run: ProbeRun = { startedAt: now, finishedAt: now, trigger, outcome: 'skipped', reason, model: null, modelWhy: null, results: [] };
+    log.info({ run }, `probe run skipped: ${reason}`);
     return run;
+  };
+  let lock: LockResult;
+  try {
+    lock = deps.lock.acquire();
+  } catch (error) {
+    return skipped(`cannot take the probe lock: ${(error as Error).message}`);
   }
+  if (!lock.held) return skipped(`another probe run is under way${lock.holderPid > 0 ? ` (pid ${lock.holderPid})` : ''}`);
   try {
     const loaded = deps.history.load();
     if (loaded.problem) log.warn({ problem: loaded.problem }, 'probe history unusable: starting a new one');
     let run = await deps.runner.run(trigger, options);
-    run = await beforeKeep(run, loaded.runs);
+    let streak: Streak | undefined;
+    if (afterRun) ({ run, streak } = await afterRun(run, loaded.streak));
     logRun(log, run);
     if (!options.dryRun) {
       try {
-        deps.history.append(run);
+        deps.history.append(run, streak);
       } catch (error) {
         log.error({ err: (error as Error).message }, 'could not keep the probe run');
       }
@@ -101,9 +110,9 @@ export class ProbeService {
 
   constructor(private readonly deps: ProbeServiceDeps) {
     this.log = deps.logger.child({ component: 'probe' });
-    const { runs } = deps.history.load();
+    const { runs, streak } = deps.history.load();
     this.lastRun = runs.at(-1) ?? null;
-    this.failedRuns = failureStreak(runs).failedRuns;
+    this.failedRuns = streak.failedRuns;
   }
 
   /** Starts the schedule. */
@@ -124,7 +133,8 @@ export class ProbeService {
     const lateMs = clock.now() - this.nextDueAt;
     if (lateMs <= MISSED_AFTER_MS) return;
     this.log.info({ dueAt: new Date(this.nextDueAt).toISOString(), lateMs }, 'a scheduled probe run was missed (the machine slept?): running it now');
-    void this.trigger('wake');
+    // runOnce logs its own failure; nothing may reject unhandled out of the loop.
+    this.trigger('wake').catch(() => undefined);
   }
 
   /** Starts a run unless one is under way; resolves with the run, or the one under way. */
@@ -166,9 +176,8 @@ export class ProbeService {
     const stopped = this.deps.server?.current?.stoppedByUser === true;
     const runner = stopped ? skippingRunner(this.deps, 'the Ollama server is stopped ("headroom ollama stop")') : this.deps.runner;
     try {
-      const run = await runAndRecord({ ...this.deps, runner }, trigger, { signal: this.abort.signal, dryRun: this.deps.dryRun }, (done, before) => this.escalate(done, before));
+      const run = await runAndRecord({ ...this.deps, runner }, trigger, { signal: this.abort.signal, dryRun: this.deps.dryRun }, (done, streak) => this.escalate(done, streak));
       this.lastRun = run;
-      if (run.trigger !== 'cli' && run.outcome !== 'skipped') this.failedRuns = run.outcome === 'failed' ? this.failedRuns + 1 : 0;
       return run;
     } catch (error) {
       this.log.error({ err: (error as Error).message }, 'probe run failed to run');
@@ -177,17 +186,22 @@ export class ProbeService {
   }
 
   /** The restart and notices a finished run leads to; the run records what was done. */
-  private async escalate(run: ProbeRun, before: ProbeRun[]): Promise<ProbeRun> {
+  private async escalate(run: ProbeRun, streak: Streak): Promise<{ run: ProbeRun; streak: Streak }> {
     const { server, failuresBeforeRestart } = this.deps;
-    const step = escalationAfter(before, run, failuresBeforeRestart);
-    if (step.kind === 'none') return run;
-    const why = failureSummary(run);
+    // Stopping: no restart (it would start the server shutdown is stopping), no notice.
+    if (this.abort.signal.aborted) return { run, streak };
+    const after = escalationAfter(streak, run, failuresBeforeRestart);
+    this.failedRuns = after.streak.failedRuns;
+    const { step } = after;
+    if (step.kind === 'none') return { run, streak: after.streak };
     if (step.kind === 'recovered') {
       await this.notify('headroom: Ollama probes pass again', `The known-answer probes pass again with ${run.model ?? '?'}, after ${step.failedRuns} failed runs.`);
-      return run;
+      return { run, streak: after.streak };
     }
+    const failures = run.results.filter((r) => r.verdict !== 'pass' && r.verdict !== 'skipped');
     let escalation: string;
-    if (!this.deps.restartServer) escalation = 'notified (probe.restartServer is false)';
+    if (failures.length > 0 && failures.every((r) => r.httpStatus === 404)) escalation = 'notified (the model is not installed: restarting Ollama would not help)';
+    else if (!this.deps.restartServer) escalation = 'notified (probe.restartServer is false)';
     else if (!server) escalation = 'notified (headroom runs no Ollama server: ollama.manage is false)';
     else {
       const result = await server.restart().catch((error: unknown): PlanResult | string => (error as Error).message);
@@ -195,8 +209,8 @@ export class ProbeService {
       else escalation = result.ok ? 'restarted Ollama' : `could not restart Ollama: ${result.steps.join('; ') || result.plan.summary}`;
     }
     this.log.warn({ failedRuns: step.failedRuns, escalation }, `probes failed ${step.failedRuns} runs in a row: ${escalation}`);
-    await this.notify('headroom: Ollama probes failing', `The known-answer probes failed ${step.failedRuns} runs in a row (${why}). ${capitalize(escalation)}.`);
-    return { ...run, escalation };
+    await this.notify('headroom: Ollama probes failing', `The known-answer probes failed ${step.failedRuns} runs in a row (${failureSummary(run)}). ${capitalize(escalation)}.`);
+    return { run: { ...run, escalation }, streak: after.streak };
   }
 
   private async notify(title: string, message: string): Promise<void> {

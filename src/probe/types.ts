@@ -23,6 +23,8 @@ export interface ProbeResult {
   latencyMs: number | null;
   /** eval_count ÷ eval_duration, when Ollama reports them. */
   tokensPerSecond: number | null;
+  /** The HTTP status of an error answer (404: the model is not installed). */
+  httpStatus?: number;
 }
 
 /** What started a run. `wake`: a scheduled run missed while the machine slept, run once after. */
@@ -43,6 +45,6 @@ export interface ProbeRun {
   /** Why this model: "probe.model", "already loaded", "smallest installed text model". */
   modelWhy: string | null;
   results: ProbeResult[];
-  /** What headroom did after this run: "restarted Ollama", "would restart Ollama (dry run)". */
+  /** What headroom did after this run: "restarted Ollama", "could not restart Ollama: …", "notified (…)". */
   escalation?: string;
 }
