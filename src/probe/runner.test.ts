@@ -6,26 +6,11 @@ import { OllamaHttpClient } from '../ollama/client.js';
 import { silentLogger } from '../ports/logger.js';
 import { FakeOllama } from '../../test/helpers/fake-ollama.js';
 import { memorySnapshot } from '../../test/helpers/memory-snapshot.js';
+import { testProbeSettings, TEST_PROBES } from '../../test/helpers/probe-settings.js';
 import { ProbeRunner, type ProbeSettings } from './runner.js';
 
-const PROBES = [
-  { name: 'capital', prompt: 'What is the capital of France?', expect: 'paris' },
-  { name: 'arithmetic', prompt: 'What is 15 + 27?', expect: '42' },
-];
-
-function settings(overrides: Partial<ProbeSettings> = {}): ProbeSettings {
-  return {
-    probes: PROBES,
-    model: null,
-    timeoutMs: 5000,
-    minAnswerChars: 5,
-    keepAlive: '5m',
-    contextLength: 4096,
-    limits: { maxModelFraction: { text: 0.625, vision: 0.7 }, allowLargeModels: [] },
-    floor: { floorMinBytes: 4 * GiB, floorPercent: 10 },
-    ...overrides,
-  };
-}
+const PROBES = TEST_PROBES;
+const settings = testProbeSettings;
 
 describe('ProbeRunner against the fake Ollama', () => {
   let fake: FakeOllama;

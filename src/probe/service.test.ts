@@ -12,6 +12,7 @@ import { FakeOllama } from '../../test/helpers/fake-ollama.js';
 import { memorySnapshot } from '../../test/helpers/memory-snapshot.js';
 import { RecordingNotifier } from '../../test/helpers/recording-notifier.js';
 import { SimClock } from '../../test/helpers/sim-clock.js';
+import { testProbeSettings } from '../../test/helpers/probe-settings.js';
 import { ProbeHistoryFile } from './history-file.js';
 import { RunLockFile } from './run-lock.js';
 import { ProbeRunner, type RunOptions } from './runner.js';
@@ -95,19 +96,7 @@ describe('ProbeService', () => {
       api: new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 2000 }),
       sample: () => Promise.resolve(samples.shift() ?? memorySnapshot({ at: clock.now() })),
       clock,
-      settings: {
-        probes: [
-          { name: 'capital', prompt: PROMPTS[0]!, expect: 'paris' },
-          { name: 'arithmetic', prompt: PROMPTS[1]!, expect: '42' },
-        ],
-        model: null,
-        timeoutMs: 5000,
-        minAnswerChars: 5,
-        keepAlive: '5m',
-        contextLength: 4096,
-        limits: { maxModelFraction: { text: 0.625, vision: 0.7 }, allowLargeModels: [] },
-        floor: { floorMinBytes: 4 * GiB, floorPercent: 10 },
-      },
+      settings: testProbeSettings(),
       logger,
     });
     const created = new ProbeService({
@@ -205,7 +194,7 @@ describe('ProbeService', () => {
       api: new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 2000 }),
       sample: () => Promise.resolve(memorySnapshot()),
       clock,
-      settings: { probes: [{ name: 'capital', prompt: PROMPTS[0]!, expect: 'paris' }], model: 'nope:1b', timeoutMs: 5000, minAnswerChars: 5, keepAlive: '5m', contextLength: 4096, limits: { maxModelFraction: { text: 0.625, vision: 0.7 }, allowLargeModels: [] }, floor: { floorMinBytes: 4 * GiB, floorPercent: 10 } },
+      settings: testProbeSettings({ probes: [{ name: 'capital', prompt: PROMPTS[0]!, expect: 'paris' }], model: 'nope:1b' }),
       logger,
     });
     const probes = service({ runner });
