@@ -13,21 +13,11 @@ import { readFixture } from '../../test/helpers/fixtures.js';
 import { FakeRunner } from '../../test/helpers/fake-runner.js';
 import { OsascriptNotifier } from '../platform/darwin/notify.js';
 import type { GuardRules } from './types.js';
+import { defaultConfig } from '../config/schema.js';
+import { guardRules } from './rules.js';
 
-const RULES: GuardRules = {
-  floorMinBytes: 4 * GiB,
-  floorPercent: 10,
-  swapUsedPercent: 90,
-  swapFreeMinBytes: 2 * GiB,
-  sustainMs: 2000,
-  criticalSustainMs: 0,
-  cooldownMs: 10_000,
-  recoverMs: 15_000,
-  maxModelFraction: { text: 0.625, vision: 0.7 },
-  allowLargeModels: [],
-  notifyMinIntervalMs: 60_000,
-  dryRun: false,
-};
+/** The shipped defaults (docs/policy.md). */
+const RULES: GuardRules = guardRules(defaultConfig());
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 
 function memory(t: number, pressure: Pressure, availableGiB: number): MemorySnapshot {

@@ -1,3 +1,5 @@
+import { defaultConfig } from '../config/schema.js';
+import { guardRules } from './rules.js';
 import { describe, expect, it } from 'vitest';
 import type { MemorySnapshot, Pressure } from '../core/memory.js';
 import { GiB } from '../core/units.js';
@@ -5,20 +7,8 @@ import { evaluate, isAllowedLarge, lruOrder, recordUnload } from './policy.js';
 import { floorBytes } from './trigger.js';
 import { initialGuardState, type Decision, type GuardModel, type GuardRules, type GuardSnapshot, type GuardState, type OllamaReading } from './types.js';
 
-const RULES: GuardRules = {
-  floorMinBytes: 4 * GiB,
-  floorPercent: 10,
-  swapUsedPercent: 90,
-  swapFreeMinBytes: 2 * GiB,
-  sustainMs: 2000,
-  criticalSustainMs: 0,
-  cooldownMs: 10_000,
-  recoverMs: 15_000,
-  maxModelFraction: { text: 0.625, vision: 0.7 },
-  allowLargeModels: [],
-  notifyMinIntervalMs: 60_000,
-  dryRun: false,
-};
+/** The shipped defaults (docs/policy.md). */
+const RULES: GuardRules = guardRules(defaultConfig());
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 
 function memory(at: number, pressure: Pressure, availableGiB: number, totalGiB = 48, swap: [number, number] = [0, 0]): MemorySnapshot {
