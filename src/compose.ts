@@ -29,9 +29,11 @@ import type { ProcessTable } from './ports/processes.js';
 import { OllamaWatcher } from './ollama/watcher.js';
 import type { MemorySensor } from './core/memory.js';
 import type { CommandRunner } from './ports/command-runner.js';
+import type { BootSensor } from './ports/boot.js';
 import type { OllamaReading } from './guard/types.js';
 import { silentLogger, type Logger } from './ports/logger.js';
-import { createMemorySensor, createNotifier, createProcessTable, createServerProbe } from './platform/index.js';
+import { createBootSensor, createMemorySensor, createNotifier, createProcessTable, createServerProbe } from './platform/index.js';
+import { RunRecordFiles, type StartFacts } from './daemon/previous-run.js';
 import { nodeSignaller } from './adapters/node-signaller.js';
 import { detectPlatform, type PlatformName } from './platform/platform.js';
 import { HEADROOM_VERSION } from './version.js';
@@ -442,6 +444,24 @@ const LAUNCHCTL_TIMEOUT_MS = 10_000;
 /** How long a booted-out agent may take to leave: launchd SIGTERMs it and waits up to its ExitTimeOut. */
 const BOOTOUT_WAIT_MS = 15_000;
 
+/** Reads the boot, compares it with the run before and records this one; logs what it found. Never throws. */
+async function recordStart(files: RunRecordFiles, boot: BootSensor, startedAt: number, logger: Logger, stop: AbortSignal, cancel: AbortSignal): Promise<StartFacts | null> {
+  const identity = await boot.read(cancel);
+  if (identity.errors) logger.warn({ component: 'daemon', errors: identity.errors }, 'could not read which boot this is');
+  try {
+    const facts = files.begin(process.pid, startedAt, identity);
+    // begin() clears the marker: a signal that came while the boot was read must set it again.
+    if (stop.aborted) files.markCleanStop(Date.now());
+    const fields = { component: 'daemon', boot: identity, previous: facts.previous, rebooted: facts.rebooted, uncleanStop: facts.uncleanStop };
+    if (facts.uncleanStop) logger.warn(fields, facts.rebooted ? 'the previous run did not stop cleanly, and the machine rebooted since: a power cut, a panic or a forced restart' : 'the previous run did not stop cleanly (killed or crashed)');
+    else logger.info(fields, facts.previous === null ? 'first run recorded' : facts.rebooted ? 'the machine rebooted since the previous run' : 'previous run stopped cleanly');
+    return facts;
+  } catch (error) {
+    logger.error({ component: 'daemon', err: error, file: files.recordFile }, 'could not record this run');
+    return null;
+  }
+}
+
 /** How a daemon run ended. */
 export interface DaemonExit {
   exitCode: number;
@@ -471,6 +491,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   const cancel = new AbortController();
   let logger: Logger = silentLogger;
   let handle: LoggerHandle | null = null;
+  let runRecord: RunRecordFiles | null = null;
   const { paths, config } = setup;
   const deadlineMs = shutdownDeadlineMs(config);
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -480,6 +501,11 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
       process.exit(130);
     }
     logger.info({ signal }, 'stopping');
+    try {
+      runRecord?.markCleanStop(Date.now());
+    } catch (error) {
+      logger.error({ err: error }, 'could not write the clean-stop marker');
+    }
     stop.abort();
     setTimeout(() => cancel.abort(), SHUTDOWN_CANCEL_AFTER_MS).unref();
     setTimeout(() => {
@@ -515,6 +541,9 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   const removed = await removeStaleTempFiles(paths.stateFile);
 
   const runner = new ChildProcessRunner(surroundings.env);
+  runRecord = new RunRecordFiles(paths.stateDir);
+  // In the background: a slow sysctl must not hold up the first sample.
+  const start = recordStart(runRecord, createBootSensor(setup.platform, runner, paths.procRoot, readText, config.daemon.commandTimeoutMs), startedAt, logger, stop.signal, cancel.signal);
   const sensor = createMemorySensor(
     setup.platform,
     { config, paths, runner, clock: systemClock, readText, logger },
@@ -555,6 +584,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     server,
     probes,
     ollamaUrl: url,
+    start,
     stateFile: paths.stateFile,
     pid: process.pid,
   });

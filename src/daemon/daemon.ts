@@ -12,6 +12,7 @@ import type { OllamaWatcher } from '../ollama/watcher.js';
 import type { ServerStatus } from '../ollama/server.js';
 import type { ProbeStatus } from '../probe/service.js';
 import type { PlatformName } from '../platform/platform.js';
+import type { StartFacts } from './previous-run.js';
 import { writeState, type DaemonState } from './state-file.js';
 
 /** What the loop is made of; the composition root passes real ones, tests pass fakes. */
@@ -33,6 +34,8 @@ export interface DaemonDeps {
   server?: { tick(): void; readonly current: ServerStatus | null } | null;
   /** The scheduled probes: the loop catches up a run missed while the machine slept; their status goes in the state. */
   probes?: { tick(): void; status(): ProbeStatus } | null;
+  /** What the daemon learns at start about the boot and the run before it (read in the background), for the state. */
+  start?: Promise<StartFacts | null> | null;
   stateFile: string;
   pid: number;
   /** Writes the state; defaults to the atomic file writer. */
@@ -58,7 +61,11 @@ export class Daemon {
       lastSampleAt: null,
       samples: 0,
       memory: null,
+      start: null,
     };
+    void deps.start?.then((start) => {
+      this.state = { ...this.state, start };
+    });
   }
 
   /** The state as of the last tick. */

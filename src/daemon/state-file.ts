@@ -15,6 +15,7 @@ import type { ProbeStatus } from '../probe/service.js';
 import type { ModelKind } from '../ports/ollama.js';
 import type { OllamaStatus } from '../guard/types.js';
 import type { PlatformName } from '../platform/platform.js';
+import type { StartFacts } from './previous-run.js';
 
 /** Ollama as the daemon last saw it. */
 export interface OllamaState {
@@ -43,6 +44,8 @@ export interface DaemonState {
   server?: ServerStatus | null;
   /** The scheduled probes: next run, failure streak, last run; null when the daemon runs none. */
   probe?: ProbeStatus | null;
+  /** This boot, and the run before this one: a reboot since, an unclean stop; absent in older files. */
+  start?: StartFacts | null;
   /** Epoch ms of a clean stop; absent while running or after a crash. */
   stoppedAt?: number;
 }

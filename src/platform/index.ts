@@ -11,6 +11,9 @@ import type { RuntimePaths } from '../config/paths.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { ProcessTable } from '../ports/processes.js';
 import type { ServerProbe } from '../ports/serving.js';
+import type { BootSensor } from '../ports/boot.js';
+import { DarwinBootSensor } from './darwin/boot.js';
+import { LinuxBootSensor } from './linux/boot.js';
 import { DarwinProcessTable } from './darwin/processes.js';
 import { DarwinServerProbe } from './darwin/serving.js';
 import { LinuxServerProbe } from './linux/serving.js';
@@ -74,4 +77,9 @@ export function createProcessTable(platform: PlatformName, runner: CommandRunner
 /** Who serves a port, and with which environment: lsof, ps and launchctl on macOS; /proc on Linux. */
 export function createServerProbe(platform: PlatformName, runner: CommandRunner, procRoot: string, commandTimeoutMs: number): ServerProbe {
   return platform === 'darwin' ? new DarwinServerProbe(runner, commandTimeoutMs) : new LinuxServerProbe(procRoot);
+}
+
+/** Which boot this is: one sysctl call on macOS, procfs on Linux. */
+export function createBootSensor(platform: PlatformName, runner: CommandRunner, procRoot: string, readText: ReadText, commandTimeoutMs: number): BootSensor {
+  return platform === 'darwin' ? new DarwinBootSensor(runner, commandTimeoutMs) : new LinuxBootSensor(procRoot, readText);
 }

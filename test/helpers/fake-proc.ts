@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fixturePath } from './fixtures.js';
 
-/** A temporary folder laid out like /proc for the two files headroom reads. */
+/** A temporary folder laid out like /proc for the files headroom reads (meminfo, pressure/memory, boot_id, stat). */
 export interface FakeProc {
   root: string;
   /** Swaps in another capture pair (e.g. the low-memory one) while a daemon runs. */
@@ -24,5 +24,9 @@ export async function makeFakeProc(meminfo = 'meminfo-24g-idle.txt', pressure = 
     await rename(path.join(root, 'pressure', 'memory.new'), path.join(root, 'pressure', 'memory'));
   };
   await stage(meminfo, pressure);
+  // Which boot this is (captures too): a test reboots the fake machine by writing another boot_id.
+  await mkdir(path.join(root, 'sys', 'kernel', 'random'), { recursive: true });
+  await copyFile(fixturePath('linux', 'boot_id.txt'), path.join(root, 'sys', 'kernel', 'random', 'boot_id'));
+  await copyFile(fixturePath('linux', 'proc-stat.txt'), path.join(root, 'stat'));
   return { root, stage, cleanup: () => rm(root, { recursive: true, force: true }) };
 }

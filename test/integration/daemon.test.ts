@@ -97,6 +97,29 @@ describe('the daemon on linux (fake proc root)', () => {
     expect(final?.memory?.errors).toBeUndefined();
   });
 
+  it('tells at start whether the run before stopped cleanly and whether the machine rebooted since', async () => {
+    const runOnce = async (stopWith: 'SIGTERM' | 'SIGKILL'): Promise<DaemonState> => {
+      const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
+      const state = await waitFor(async () => {
+        const current = await readJson<DaemonState>(stateFile);
+        return current && current.pid === daemon.pid && current.start ? current : undefined;
+      }, 15_000, 'the start facts');
+      daemon.kill(stopWith);
+      await daemon;
+      return state;
+    };
+    const bootId = path.join(proc.root, 'sys', 'kernel', 'random', 'boot_id');
+    await runOnce('SIGTERM');
+    const afterClean = await runOnce('SIGKILL');
+    expect(afterClean.start).toMatchObject({ boot: { id: '70340dcb-ebad-4789-932f-7fefa0db4727', bootedAt: 1796165144000 }, rebooted: false, uncleanStop: false });
+    await writeFile(bootId, '11111111-2222-4333-8444-555555555555\n');
+    const afterKill = await runOnce('SIGTERM');
+    expect(afterKill.start).toMatchObject({ rebooted: true, uncleanStop: true, previous: { pid: afterClean.pid, bootId: '70340dcb-ebad-4789-932f-7fefa0db4727', stoppedAt: null } });
+    const log = await readFile(path.join(sandbox.linuxStateDir, 'headroom.log'), 'utf8');
+    expect(log).toContain('"msg":"the previous run did not stop cleanly, and the machine rebooted since: a power cut, a panic or a forced restart"');
+    await writeFile(bootId, readFixture('linux', 'boot_id.txt'));
+  });
+
   it('keeps a valid state file however often it is SIGKILLed mid-run, and restarts over the stale socket', { timeout: 120_000 }, async () => {
     const kills = 12;
     for (let i = 0; i < kills; i++) {
@@ -175,8 +198,12 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
     expect(vmStatCalls.filter((args) => args !== '')).toEqual(['0.2']);
     expect(vmStatCalls.filter((args) => args === '').length).toBeLessThan(state.samples / 4);
     const sysctlCalls = (await readFile(path.join(bin.dir, 'sysctl.calls'), 'utf8')).trim().split('\n');
-    expect(sysctlCalls.length).toBeGreaterThanOrEqual(5);
-    expect(new Set(sysctlCalls)).toEqual(new Set(['hw.memsize vm.swapusage kern.memorystatus_vm_pressure_level kern.memorystatus_level hw.memsize']));
+    // One call at start for the boot identity, then the pump's.
+    const bootCall = 'kern.bootsessionuuid kern.boottime';
+    expect(sysctlCalls.filter((args) => args === bootCall)).toHaveLength(1);
+    const pumpCalls = sysctlCalls.filter((args) => args !== bootCall);
+    expect(pumpCalls.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(pumpCalls)).toEqual(new Set(['hw.memsize vm.swapusage kern.memorystatus_vm_pressure_level kern.memorystatus_level hw.memsize']));
     daemon.kill('SIGTERM');
     expect((await daemon).exitCode).toBe(0);
   });

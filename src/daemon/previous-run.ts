@@ -1,0 +1,117 @@
+/**
+ * What a daemon learns at start about the run before it: whether the machine rebooted since,
+ * and whether that run stopped cleanly. Each start records its pid, time and boot in `run.json`;
+ * a SIGTERM or SIGINT writes the `clean-stop` marker at once (launchd SIGKILLs after its exit
+ * timeout, so it cannot wait for the end). A start that finds a record but no marker follows an
+ * unclean stop: headroom was killed, or the machine lost power or panicked.
+ */
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BootIdentity } from '../ports/boot.js';
+
+/** What each start writes to run.json. */
+export interface RunRecord {
+  schemaVersion: 1;
+  pid: number;
+  startedAt: number;
+  bootId: string | null;
+  bootedAt: number | null;
+}
+
+/** The run before this one, as its files left it. */
+export interface PreviousRun {
+  pid: number;
+  startedAt: number;
+  bootId: string | null;
+  bootedAt: number | null;
+  /** When the clean-stop marker says it was told to stop; null when there is no marker. */
+  stoppedAt: number | null;
+}
+
+/** What a start knows about the run before it. */
+export interface StartFacts {
+  boot: BootIdentity;
+  /** null: no earlier run recorded (first start, or an unreadable run.json). */
+  previous: PreviousRun | null;
+  /** true: the machine booted since the previous run; null: cannot tell (no previous run, no boot identity). */
+  rebooted: boolean | null;
+  /** true: the previous run ended without SIGTERM/SIGINT (killed, crashed, power cut); null: no previous run. */
+  uncleanStop: boolean | null;
+}
+
+/**
+ * kern.boottime and /proc/stat's btime move with clock steps (docs/colima-pm2.md A4), by
+ * seconds; a reboot moves them by at least the uptime of the run before. Used only where no
+ * boot id can be read.
+ */
+export const BOOT_TIME_TOLERANCE_MS = 60_000;
+
+/** Compares this boot with the previous run's: the ids when both exist, else the boot times. */
+export function startFacts(previous: PreviousRun | null, boot: BootIdentity): StartFacts {
+  if (previous === null) return { boot, previous, rebooted: null, uncleanStop: null };
+  let rebooted: boolean | null = null;
+  if (previous.bootId !== null && boot.id !== null) rebooted = previous.bootId !== boot.id;
+  else if (previous.bootedAt !== null && boot.bootedAt !== null) rebooted = Math.abs(previous.bootedAt - boot.bootedAt) > BOOT_TIME_TOLERANCE_MS;
+  return { boot, previous, rebooted, uncleanStop: previous.stoppedAt === null };
+}
+
+/** Parses run.json; null for anything that is not a run record. */
+export function parseRunRecord(text: string): RunRecord | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof data !== 'object' || data === null) return null;
+  const record = data as Partial<RunRecord>;
+  const nullableString = (value: unknown): value is string | null => value === null || typeof value === 'string';
+  const nullableNumber = (value: unknown): value is number | null => value === null || typeof value === 'number';
+  if (record.schemaVersion !== 1 || typeof record.pid !== 'number' || typeof record.startedAt !== 'number') return null;
+  if (!nullableString(record.bootId) || !nullableNumber(record.bootedAt)) return null;
+  return { schemaVersion: 1, pid: record.pid, startedAt: record.startedAt, bootId: record.bootId, bootedAt: record.bootedAt };
+}
+
+/** run.json and the clean-stop marker in the state folder (mode 0600, written atomically). */
+export class RunRecordFiles {
+  readonly recordFile: string;
+  readonly markerFile: string;
+
+  constructor(stateDir: string) {
+    this.recordFile = path.join(stateDir, 'run.json');
+    this.markerFile = path.join(stateDir, 'clean-stop');
+  }
+
+  /** Reads what the previous run left: its record and its marker. */
+  readPrevious(): PreviousRun | null {
+    const record = parseRunRecord(readOrNull(this.recordFile) ?? '');
+    if (record === null) return null;
+    const marker = readOrNull(this.markerFile);
+    const stoppedAt = marker === null ? null : Number.isFinite(Date.parse(marker.trim())) ? Date.parse(marker.trim()) : record.startedAt;
+    return { pid: record.pid, startedAt: record.startedAt, bootId: record.bootId, bootedAt: record.bootedAt, stoppedAt };
+  }
+
+  /** At start: compares with the previous run, then records this one and clears the marker. */
+  begin(pid: number, startedAt: number, boot: BootIdentity): StartFacts {
+    const facts = startFacts(this.readPrevious(), boot);
+    const record: RunRecord = { schemaVersion: 1, pid, startedAt, bootId: boot.id, bootedAt: boot.bootedAt };
+    const tmp = `${this.recordFile}.tmp-${pid}`;
+    writeFileSync(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    renameSync(tmp, this.recordFile);
+    rmSync(this.markerFile, { force: true });
+    return facts;
+  }
+
+  /** At SIGTERM/SIGINT: writes the marker. Synchronous and small, so it lands before any forced exit. */
+  markCleanStop(at: number): void {
+    writeFileSync(this.markerFile, `${new Date(at).toISOString()}\n`, { mode: 0o600 });
+  }
+}
+
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
