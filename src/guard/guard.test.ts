@@ -50,13 +50,15 @@ class FakeProcesses implements ProcessTable, Signaller {
   readonly sent: Array<[number, string]> = [];
   alive = new Set<number>();
   constructor(
-    private readonly table: Array<{ pid: number; command: string; uid: number }>,
+    private readonly table: Array<{ pid: number; ppid?: number; command: string; uid: number }>,
     private readonly diesOn: NodeJS.Signals | null = 'SIGTERM',
   ) {
     for (const entry of table) this.alive.add(entry.pid);
   }
   list() {
-    return Promise.resolve(this.table.filter((p) => this.alive.has(p.pid)).map(({ pid, command }) => ({ pid, ppid: 1, command })));
+    // Every entry is a child of Ollama's server (pid 4000) unless it says otherwise.
+    const server = { pid: 4000, ppid: 1, command: '/Applications/Ollama.app/Contents/Resources/ollama serve' };
+    return Promise.resolve([server, ...this.table.filter((p) => this.alive.has(p.pid)).map(({ pid, ppid = server.pid, command }) => ({ pid, ppid, command }))]);
   }
   ownerUid(pid: number) {
     return Promise.resolve(this.alive.has(pid) ? (this.table.find((p) => p.pid === pid)?.uid ?? null) : null);
@@ -267,7 +269,7 @@ describe('Guard', () => {
     fake.finishLoading();
   });
 
-  it('never signals a runner of another user, nor a pid that is no longer a runner', async () => {
+  it('never signals a runner of another user, a pid that is no longer a runner, nor one no Ollama server started', async () => {
     const foreign = new FakeProcesses([{ pid: 4242, command: RUNNER, uid: 0 }]);
     const guard = makeGuard(RULES, foreign);
     const outcome = await (guard as unknown as { terminateRunner(model: string, pid: number): Promise<{ gone: boolean; error?: string }> }).terminateRunner('m', 4242);
@@ -276,7 +278,11 @@ describe('Guard', () => {
     const other = makeGuard(RULES, reused);
     const second = await (other as unknown as { terminateRunner(model: string, pid: number): Promise<{ gone: boolean; error?: string }> }).terminateRunner('m', 4242);
     expect(second).toMatchObject({ gone: false, error: 'pid 4242 is no longer an Ollama runner: left alone' });
-    expect([...foreign.sent, ...reused.sent]).toEqual([]);
+    // A runner command line that no Ollama server started (llama.cpp's own server, run by hand).
+    const handRun = new FakeProcesses([{ pid: 4242, ppid: 1, command: RUNNER, uid: 501 }]);
+    const third = await (makeGuard(RULES, handRun) as unknown as { terminateRunner(model: string, pid: number): Promise<{ gone: boolean; error?: string }> }).terminateRunner('m', 4242);
+    expect(third).toMatchObject({ gone: false, error: 'pid 4242 is no longer an Ollama runner: left alone' });
+    expect([...foreign.sent, ...reused.sent, ...handRun.sent]).toEqual([]);
   });
 
   it('follows SIGTERM with SIGKILL when the runner does not stop', async () => {

@@ -12,7 +12,7 @@ import type { Notifier } from '../ports/notifier.js';
 import type { OllamaApi } from '../ports/ollama.js';
 import type { ProcessTable, Signaller } from '../ports/processes.js';
 import type { OllamaWatcher } from '../ollama/watcher.js';
-import { parseRunnerCommand } from '../ollama/runners.js';
+import { ollamaRunners } from '../ollama/runners.js';
 import { unloadAndWait, type UnloadOutcome } from '../ollama/unload.js';
 import { evaluate, recordUnload, type Evaluation } from './policy.js';
 import { evaluateTrigger } from './trigger.js';
@@ -241,7 +241,7 @@ export class Guard {
 
   /**
    * Stops a model still loading by signalling its runner: SIGTERM, then SIGKILL after a grace.
-   * Only a process that is still a runner, of headroom's own user, and not headroom itself.
+   * Only a process that is still a runner of an Ollama server, of headroom's own user, and not headroom itself.
    */
   private async terminateRunner(model: string, pid: number): Promise<UnloadOutcome> {
     const { processes, signaller, clock } = this.deps;
@@ -249,9 +249,9 @@ export class Guard {
     const outcome = (gone: boolean, error?: string): UnloadOutcome =>
       error === undefined ? { model, gone, waitedMs: clock.now() - startedAt } : { model, gone, waitedMs: clock.now() - startedAt, error };
     if (!processes || !signaller) return outcome(false, 'no process table to stop a loading runner');
-    const entry = (await processes.list().catch(() => [])).find((p) => p.pid === pid);
-    if (!entry) return outcome(true); // the load ended (or failed) on its own
-    if (!parseRunnerCommand(pid, entry.command)) return outcome(false, `pid ${pid} is no longer an Ollama runner: left alone`);
+    const table = await processes.list().catch(() => []);
+    if (!table.some((p) => p.pid === pid)) return outcome(true); // the load ended (or failed) on its own
+    if (!ollamaRunners(table).some((runner) => runner.pid === pid)) return outcome(false, `pid ${pid} is no longer an Ollama runner: left alone`);
     if (pid === signaller.ownPid || (await processes.ownerUid(pid)) !== signaller.ownUid) {
       return outcome(false, `pid ${pid} belongs to another user: left alone`);
     }

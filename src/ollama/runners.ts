@@ -5,6 +5,7 @@
  * Pure.
  */
 import path from 'node:path';
+import type { ProcessInfo } from '../ports/processes.js';
 
 /** A runner seen in the process table. */
 export interface RunnerProcess {
@@ -22,6 +23,24 @@ export function parseRunnerCommand(pid: number, command: string): RunnerProcess 
   const model = /(?:^|\s)--model[ =](.+?)(?=\s--|$)/.exec(command)?.[1];
   const digest = model ? /sha256[-:]([0-9a-f]{64})$/.exec(path.basename(model.trim()))?.[1] : undefined;
   return { pid, blobDigest: digest ?? null };
+}
+
+/** True for an Ollama server's command line: `…/ollama serve`. */
+export function isOllamaServerCommand(command: string): boolean {
+  const [program = '', subcommand] = command.split(' ');
+  return path.basename(program) === 'ollama' && subcommand === 'serve';
+}
+
+/**
+ * The runners an Ollama server started: runner command lines whose parent is an `ollama serve`.
+ * A `llama-server` the user runs by hand (llama.cpp's own) is not Ollama's, and is never listed.
+ */
+export function ollamaRunners(table: readonly ProcessInfo[]): RunnerProcess[] {
+  const servers = new Set(table.filter((p) => isOllamaServerCommand(p.command)).map((p) => p.pid));
+  return table
+    .filter((p) => servers.has(p.ppid))
+    .map((p) => parseRunnerCommand(p.pid, p.command))
+    .filter((runner) => runner !== null);
 }
 
 /** The weights blobs a modelfile's FROM lines name (`FROM /…/blobs/sha256-<hex>`). */

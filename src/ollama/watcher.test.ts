@@ -84,11 +84,12 @@ describe('OllamaWatcher', () => {
 
 describe('OllamaWatcher while Ollama loads a model (/api/ps waits, the server answers)', () => {
   const BLOB = 'd'.repeat(64);
-  const runner = (pid: number) => ({ pid, ppid: 1, command: `/opt/homebrew/Cellar/ollama/0.32.15/lib/ollama/llama-server --port 51000 --model /Users/u/.ollama/models/blobs/sha256-${BLOB} --ctx-size 32768` });
+  const SERVER = { pid: 7000, ppid: 1, command: '/opt/homebrew/opt/ollama/bin/ollama serve' };
+  const runner = (pid: number, ppid = SERVER.pid) => ({ pid, ppid, command: `/opt/homebrew/Cellar/ollama/0.32.15/lib/ollama/llama-server --port 51000 --model /Users/u/.ollama/models/blobs/sha256-${BLOB} --ctx-size 32768` });
 
   it('keeps the last list, adds the loading runner named from its weights blob, and says busy', async () => {
     // The runner line follows the 0.30+ layout (llama-server … --model <blob>); no capture of one exists.
-    const table = [runner(7001), { pid: 12, ppid: 1, command: '/usr/libexec/logd' }];
+    const table = [SERVER, runner(7001), { pid: 12, ppid: 1, command: '/usr/libexec/logd' }];
     const processes = { list: () => Promise.resolve(table), ownerUid: () => Promise.resolve(501) };
     fake.installed = [
       { name: 'granite3.3:2b', size: 2686878533, digest: 'g' },
@@ -110,11 +111,21 @@ describe('OllamaWatcher while Ollama loads a model (/api/ps waits, the server an
   });
 
   it('names a runner it cannot match by its pid, with no size', async () => {
-    const processes = { list: () => Promise.resolve([runner(7002)]), ownerUid: () => Promise.resolve(501) };
+    const processes = { list: () => Promise.resolve([SERVER, runner(7002)]), ownerUid: () => Promise.resolve(501) };
     const busy = new OllamaWatcher({ api: new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 200 }), clock, logger, pollIntervalMs: 2000, processes });
     fake.loading = true;
     const reading = await busy.read(true);
     fake.finishLoading();
     expect(reading.models).toEqual([{ name: 'runner pid 7002', sizeBytes: 0, kind: 'unknown', expiresAt: null, loadingPid: 7002 }]);
+  });
+
+  it('leaves out a llama-server that no Ollama server started', async () => {
+    const processes = { list: () => Promise.resolve([SERVER, runner(7003, 1)]), ownerUid: () => Promise.resolve(501) };
+    const busy = new OllamaWatcher({ api: new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 200 }), clock, logger, pollIntervalMs: 2000, processes });
+    fake.loading = true;
+    const reading = await busy.read(true);
+    fake.finishLoading();
+    expect(reading.status).toBe('busy');
+    expect(reading.models).toEqual([]);
   });
 });

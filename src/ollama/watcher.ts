@@ -13,7 +13,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import { OllamaError, type ModelKind, type OllamaApi } from '../ports/ollama.js';
 import type { ProcessTable } from '../ports/processes.js';
-import { parseRunnerCommand } from './runners.js';
+import { ollamaRunners } from './runners.js';
 
 /** How long a failed /api/show is trusted before it is asked again. */
 const KIND_RETRY_MS = 60_000;
@@ -133,7 +133,7 @@ export class OllamaWatcher {
       this.log.warn({ err: (error as Error).message }, 'cannot read the process table to find loading runners');
       return this.runners;
     }
-    const runners = table.map((p) => parseRunnerCommand(p.pid, p.command)).filter((r) => r !== null);
+    const runners = ollamaRunners(table);
     if (runners.some((r) => r.blobDigest !== null && !this.blobIndex.has(r.blobDigest))) await this.rebuildIndex();
     const listed = new Set(this.lastListed.map((m) => m.name));
     this.runners = runners
