@@ -171,6 +171,12 @@ describe('reading a process environment', () => {
       OLLAMA_NUM_PARALLEL: '1',
       OLLAMA_CONTEXT_LENGTH: '32768',
     });
-    expect(parsePsEnvironment('/Applications/Ollama.app/Contents/Resources/ollama serve')).toEqual({});
+  });
+
+  it('keeps a value with spaces whole, and calls output with no environment unreadable', () => {
+    // Built from the capture's shape: its last words with a models folder that holds a space.
+    const line = '/opt/homebrew/bin/ollama serve OLLAMA_MODELS=/Volumes/My Drive/models PATH=/usr/bin:/bin HOME=/Users/u OLLAMA_KEEP_ALIVE=5m';
+    expect(parsePsEnvironment(line)).toEqual({ OLLAMA_MODELS: '/Volumes/My Drive/models', OLLAMA_KEEP_ALIVE: '5m' });
+    expect(parsePsEnvironment('/Applications/Ollama.app/Contents/Resources/ollama serve')).toBeNull();
   });
 });

@@ -114,13 +114,23 @@ export function envDrift(expected: Readonly<Record<string, string>>, actual: Rea
     .map((key) => `${key}: ${actual[key] ?? '(unset)'} -> ${expected[key] ?? '(unset)'}`);
 }
 
-/** OLLAMA_* pairs from `ps eww` output: the command line followed by KEY=value words. */
-export function parsePsEnvironment(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const match of text.matchAll(/(?:^|\s)(OLLAMA_[A-Z_]+)=(\S*)/g)) {
-    if (match[1]) env[match[1]] = match[2] ?? '';
+/**
+ * OLLAMA_* pairs from `ps eww` output: the command line followed by KEY=value words. A value runs
+ * to the next ` NAME=` (so `OLLAMA_MODELS=/Volumes/My Drive/models` stays whole). null when the
+ * output shows no environment at all (neither PATH nor HOME): ps prints none for a process it
+ * may not read, and "unreadable" must not pass for "unset".
+ */
+export function parsePsEnvironment(text: string): Record<string, string> | null {
+  const line = text.trim();
+  const starts = [...line.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=/g)];
+  const all: Record<string, string> = {};
+  for (const [index, match] of starts.entries()) {
+    const next = starts[index + 1];
+    const valueStart = (match.index ?? 0) + match[0].length;
+    all[match[1] ?? ''] = line.slice(valueStart, next ? next.index : line.length);
   }
-  return env;
+  if (all.PATH === undefined && all.HOME === undefined) return null;
+  return Object.fromEntries(Object.entries(all).filter(([key]) => key.startsWith('OLLAMA_')));
 }
 
 /** The variables of /proc/PID/environ (NUL-separated). */
