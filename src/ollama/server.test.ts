@@ -358,6 +358,50 @@ describe('foreign servers', () => {
     expect(world.signals).toEqual([{ pid, signal: 'SIGTERM' }]);
   });
 
+  it('starts nothing when the freed port is taken again (Ollama.app restarts its server 1 s after it exits)', async () => {
+    const world = new World();
+    const pid = world.spawn('ollama serve', { listens: true });
+    // The port is seen free once, then a new server holds it.
+    let restarted = false;
+    const listeners = world.probe.portListeners.bind(world.probe);
+    world.probe.portListeners = async (port) => {
+      const seen = await listeners(port);
+      if (world.signals.length > 0 && !restarted && seen.length === 0) {
+        restarted = true;
+        world.spawn('/Applications/Ollama.app/Contents/Resources/ollama serve', { listens: true });
+      }
+      return seen;
+    };
+    const { server } = setup({ takeover: true }, world);
+    const result = await server.ensure();
+    expect(result.ok).toBe(false);
+    expect(result.steps.at(-1)).toMatch(/^port 11434 was taken again \(pid \d+\) 1500 ms after it was freed$/);
+    expect(world.starts).toEqual([]);
+    expect(world.signals).toEqual([{ pid, signal: 'SIGTERM' }]);
+  });
+
+  it('re-checks a pid right before SIGTERM: one reused by another program is never signalled', async () => {
+    const world = new World();
+    const pid = world.spawn('ollama serve', { listens: true });
+    const { server } = setup({ takeover: true }, world);
+    // Between the look and the signal the server exits and its pid is reused.
+    const list = world.table.list.bind(world.table);
+    let lists = 0;
+    world.table.list = async () => {
+      lists += 1;
+      if (lists === 2) {
+        world.end(pid);
+        world.processes.push({ pid, ppid: 1, command: '/usr/bin/vim notes.txt', uid: OWN_UID });
+        world.listener = pid;
+      }
+      return list();
+    };
+    const result = await server.ensure();
+    expect(world.signals).toEqual([]);
+    expect(result.steps).toEqual([`pid ${pid} is no longer the hand-run ollama serve (/usr/bin/vim notes.txt): headroom does not signal it`]);
+    expect(world.starts).toEqual([]);
+  });
+
   it('`start --takeover` hands a foreign server over once, though the config says no', async () => {
     const { server, world } = setup();
     world.spawn('ollama serve', { listens: true });

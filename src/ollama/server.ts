@@ -13,12 +13,14 @@ import type { AppSpec, ManagedApp, ManagerStatus, ProcessManager } from '../port
 import type { ProcessInfo, ProcessTable, Signaller } from '../ports/processes.js';
 import type { ServerProbe } from '../ports/serving.js';
 import { envDrift, judgeEnv, safetyRequirements, type EnvSafety, type OllamaEnvSettings } from './safe-env.js';
-import { BREW_SERVICE_LABEL, classifyServer, describeOwner, findOllamaApp, planServe, type ServeAction, type ServePlan, type ServerOwner } from './serving.js';
+import { BREW_SERVICE_LABEL, classifyServer, describeOwner, findOllamaApp, isOllamaProcess, planServe, type ServeAction, type ServePlan, type ServerOwner } from './serving.js';
 
 /** The name of headroom's app in its pm2. */
 export const PM2_APP_NAME = 'headroom-ollama';
 /** Longest wait for a stopped server to let go of the port. */
 const PORT_WAIT_MS = 15_000;
+/** How long a freed port must stay free: Ollama.app restarts its server 1 s after it exits (docs/ollama-server.md). */
+const RETAKE_WAIT_MS = 1500;
 /** Poll pacing while waiting for a server to answer or a port to free. */
 const POLL_MS = 100;
 /** While a started server does not answer yet, how often pm2 is asked whether it gave up. */
@@ -452,7 +454,15 @@ export class OllamaServer {
       }
       case 'wait-port-free': {
         const free = await this.waitFor(async () => (await this.deps.probe.portListeners(this.deps.port))?.length === 0, PORT_WAIT_MS);
-        return free ? { line: `port ${this.deps.port} is free` } : { line: `port ${this.deps.port} is still taken after ${PORT_WAIT_MS} ms`, failed: true };
+        if (!free) return { line: `port ${this.deps.port} is still taken after ${PORT_WAIT_MS} ms`, failed: true };
+        // Look again past the time Ollama.app takes to restart a server it lost (1 s): only
+        // a port still free, with no app running, is safe to start on.
+        await clock.sleep(RETAKE_WAIT_MS, this.abort.signal);
+        const listeners = await this.deps.probe.portListeners(this.deps.port);
+        const app = findOllamaApp(await this.deps.processes.list().catch(() => []));
+        if (listeners?.length !== 0) return { line: `port ${this.deps.port} was taken again (pid ${listeners?.join(', ') ?? 'unknown'}) ${RETAKE_WAIT_MS} ms after it was freed`, failed: true };
+        if (app) return { line: `Ollama.app (pid ${app.pid}) still runs: headroom starts no server beside it`, failed: true };
+        return { line: `port ${this.deps.port} is free` };
       }
     }
   }
@@ -463,6 +473,10 @@ export class OllamaServer {
     if (pid === signaller.ownPid || (await processes.ownerUid(pid)) !== signaller.ownUid) {
       return { line: `${what} (pid ${pid}) is not a process of headroom's user: headroom does not signal it`, failed: true };
     }
+    // Re-check right before the signal: the pid may have ended and been reused since the look.
+    const entry = (await processes.list().catch(() => [])).find((p) => p.pid === pid);
+    if (!entry) return { line: `stopped ${what} (pid ${pid} had already exited)` };
+    if (!isOllamaProcess(entry.command)) return { line: `pid ${pid} is no longer ${what} (${entry.command}): headroom does not signal it`, failed: true };
     signaller.send(pid, 'SIGTERM');
     const gone = await this.waitFor(async () => (await processes.ownerUid(pid)) === null, PORT_WAIT_MS);
     return gone ? { line: `stopped ${what} (SIGTERM to pid ${pid})` } : { line: `${what} (pid ${pid}) still runs ${PORT_WAIT_MS} ms after SIGTERM`, failed: true };

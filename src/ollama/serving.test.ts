@@ -105,6 +105,14 @@ describe('planServe', () => {
     expect(planServe({ kind: 'manual', pid: 813 }, null, takeover).actions).toEqual([{ kind: 'stop-manual', pid: 813 }, { kind: 'wait-port-free' }, { kind: 'start' }]);
   });
 
+  it('with takeover of brew or a hand-run server, stops a running Ollama.app too, and finds the app when its server\'s parent is not it', () => {
+    const takeover = { ...settings, takeover: true };
+    expect(planServe({ kind: 'brew', pid: 812 }, app, takeover).actions).toEqual([{ kind: 'stop-brew' }, { kind: 'stop-app', appPid: 59000 }, { kind: 'wait-port-free' }, { kind: 'start' }]);
+    expect(planServe({ kind: 'manual', pid: 813 }, app, takeover).actions).toEqual([{ kind: 'stop-manual', pid: 813 }, { kind: 'stop-app', appPid: 59000 }, { kind: 'wait-port-free' }, { kind: 'start' }]);
+    expect(planServe({ kind: 'app', pid: 59923, appPid: null }, app, takeover).actions[0]).toEqual({ kind: 'stop-app', appPid: 59000 });
+    expect(planServe({ kind: 'app', pid: 59923, appPid: null }, null, takeover).actions[0]).toEqual({ kind: 'stop-app', appPid: 59923 });
+  });
+
   it('never starts beside a running Ollama.app, which SIGTERMs other servers when its own fails to bind', () => {
     const plan = planServe({ kind: 'none' }, app, settings);
     expect(plan.actions).toEqual([]);

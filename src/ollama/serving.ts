@@ -37,6 +37,11 @@ function program(command: string): string {
   return path.basename(command.split(' ')[0] ?? '');
 }
 
+/** True for a process of Ollama: `…/ollama …` (server, runner) or the app (`…/Ollama.app/Contents/MacOS/Ollama`). */
+export function isOllamaProcess(command: string): boolean {
+  return program(command).toLowerCase() === 'ollama';
+}
+
 /** True for `…/ollama serve`. */
 export function isOllamaServe(command: string): boolean {
   const words = command.split(' ');
@@ -163,13 +168,15 @@ export function planServe(owner: ServerOwner, app: ProcessInfo | null, settings:
     return { actions: [], summary: `served by ${who}; headroom guards it without managing it`, warning: `Ollama is served by ${who}, not by headroom: its environment may not be the safe one. Set ollama.takeover: true to have headroom run it` };
   }
   if (!settings.binary) return { actions: [], summary: noBinary, warning: `${noBinary}; ${who} is left running` };
-  const stop: ServeAction =
-    owner.kind === 'app'
-      ? { kind: 'stop-app', appPid: owner.appPid ?? owner.pid }
-      : owner.kind === 'brew'
-        ? { kind: 'stop-brew' }
-        : { kind: 'stop-manual', pid: owner.pid };
-  return { actions: [stop, { kind: 'wait-port-free' }, { kind: 'start' }], summary: `taking over from ${who}` };
+  if (owner.kind === 'app') {
+    // Without the app's own pid, SIGTERM to its server would only have the app restart it.
+    const appPid = owner.appPid ?? app?.pid ?? owner.pid;
+    return { actions: [{ kind: 'stop-app', appPid }, { kind: 'wait-port-free' }, { kind: 'start' }], summary: `taking over from ${who}` };
+  }
+  const stop: ServeAction = owner.kind === 'brew' ? { kind: 'stop-brew' } : { kind: 'stop-manual', pid: owner.pid };
+  // A running Ollama.app would SIGTERM ours when its own server fails to bind: it goes too.
+  const stopApp: ServeAction[] = app ? [{ kind: 'stop-app', appPid: app.pid }] : [];
+  return { actions: [stop, ...stopApp, { kind: 'wait-port-free' }, { kind: 'start' }], summary: `taking over from ${who}${app ? ' and Ollama.app' : ''}` };
 }
 
 /** Where to look for the ollama executable when `ollama.binary` is not set, besides PATH. */
