@@ -9,6 +9,7 @@ import type { AppSpec, ManagerStatus, ProcessManager } from '../ports/process-ma
 import type { ProcessInfo, ProcessTable, Signaller } from '../ports/processes.js';
 import type { ServerProbe } from '../ports/serving.js';
 import { OllamaServer, PM2_APP_NAME, type OllamaServerDeps } from './server.js';
+import { findOllamaApp } from './serving.js';
 
 const OWN_UID = 501;
 const PORT = 11434;
@@ -95,6 +96,7 @@ class World {
   readonly probe: ServerProbe = {
     portListeners: () => Promise.resolve(this.listener === null ? [] : [this.listener]),
     environment: (pid) => Promise.resolve(this.processes.find((p) => p.pid === pid)?.env ?? null),
+    ollamaApp: findOllamaApp,
     launchdServicePid: () => Promise.resolve(this.brewPid),
   };
 
@@ -366,7 +368,7 @@ describe('foreign servers', () => {
     const listeners = world.probe.portListeners.bind(world.probe);
     world.probe.portListeners = async (port) => {
       const seen = await listeners(port);
-      if (world.signals.length > 0 && !restarted && seen.length === 0) {
+      if (world.signals.length > 0 && !restarted && seen?.length === 0) {
         restarted = true;
         world.spawn('/Applications/Ollama.app/Contents/Resources/ollama serve', { listens: true });
       }

@@ -13,7 +13,7 @@ import type { AppSpec, ManagedApp, ManagerStatus, ProcessManager } from '../port
 import type { ProcessInfo, ProcessTable, Signaller } from '../ports/processes.js';
 import type { ServerProbe } from '../ports/serving.js';
 import { envDrift, judgeEnv, safetyRequirements, type EnvSafety, type OllamaEnvSettings } from './safe-env.js';
-import { BREW_SERVICE_LABEL, classifyServer, describeOwner, findOllamaApp, isOllamaProcess, planServe, type ServeAction, type ServePlan, type ServerOwner } from './serving.js';
+import { BREW_SERVICE_LABEL, classifyServer, describeOwner, isOllamaProcess, planServe, type ServeAction, type ServePlan, type ServerOwner } from './serving.js';
 
 /** The name of headroom's app in its pm2. */
 export const PM2_APP_NAME = 'headroom-ollama';
@@ -334,7 +334,7 @@ export class OllamaServer {
     const childEnv = await this.environmentOf(owner);
     const drift = owner.kind === 'headroom' && childEnv.env && binary ? envDrift(this.deps.spec(binary).env, childEnv.env) : null;
     const stoppedByUser = this.deps.stopMarker.isSet();
-    const plan = planServe(owner, findOllamaApp(table), {
+    const plan = planServe(owner, probe.ollamaApp(table), {
       manage: this.deps.manage,
       unmanagedWhy: this.deps.unmanagedWhy,
       takeover,
@@ -459,7 +459,7 @@ export class OllamaServer {
         // a port still free, with no app running, is safe to start on.
         await clock.sleep(RETAKE_WAIT_MS, this.abort.signal);
         const listeners = await this.deps.probe.portListeners(this.deps.port);
-        const app = findOllamaApp(await this.deps.processes.list().catch(() => []));
+        const app = this.deps.probe.ollamaApp(await this.deps.processes.list().catch(() => []));
         if (listeners?.length !== 0) return { line: `port ${this.deps.port} was taken again (pid ${listeners?.join(', ') ?? 'unknown'}) ${RETAKE_WAIT_MS} ms after it was freed`, failed: true };
         if (app) return { line: `Ollama.app (pid ${app.pid}) still runs: headroom starts no server beside it`, failed: true };
         return { line: `port ${this.deps.port} is free` };

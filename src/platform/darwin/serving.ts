@@ -6,6 +6,8 @@
 import type { CommandRunner } from '../../ports/command-runner.js';
 import type { ServerProbe } from '../../ports/serving.js';
 import { parsePsEnvironment } from '../../ollama/safe-env.js';
+import { findOllamaApp } from '../../ollama/serving.js';
+import type { ProcessInfo } from '../../ports/processes.js';
 
 /** Pids from lsof's field output: one `p<pid>` line per process. */
 export function parseLsofPids(text: string): number[] {
@@ -45,6 +47,10 @@ export class DarwinServerProbe implements ServerProbe {
     const result = await this.runner.run('ps', ['eww', '-o', 'command=', '-p', String(pid)], { timeoutMs: this.timeoutMs });
     if (result.exitCode !== 0 || result.stdout.trim() === '') return null;
     return parsePsEnvironment(result.stdout);
+  }
+
+  ollamaApp(processes: readonly ProcessInfo[]): ProcessInfo | null {
+    return findOllamaApp(processes);
   }
 
   async launchdServicePid(label: string): Promise<number | null | undefined> {

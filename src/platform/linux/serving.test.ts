@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixturePath, readFixture } from '../../../test/helpers/fixtures.js';
 import { LinuxServerProbe, parseProcNetListeners } from './serving.js';
+import { findOllamaApp } from '../../ollama/serving.js';
+import type { ServerProbe } from '../../ports/serving.js';
 
 describe('parseProcNetListeners', () => {
   it('finds the listening socket of a port and ignores connections and TIME_WAIT rows (a capture)', () => {
@@ -21,6 +23,13 @@ describe('parseProcNetListeners', () => {
 });
 
 describe('LinuxServerProbe', () => {
+  it('never finds Ollama.app, which does not exist on Linux, even for a process with its path', () => {
+    const table = [{ pid: 9, ppid: 1, command: '/tmp/t/Ollama.app/Contents/MacOS/Ollama' }];
+    const probe: ServerProbe = new LinuxServerProbe('/proc');
+    expect(findOllamaApp(table)?.pid).toBe(9);
+    expect(probe.ollamaApp(table)).toBeNull();
+  });
+
   let root: string | null = null;
   const servers: net.Server[] = [];
   afterEach(async () => {

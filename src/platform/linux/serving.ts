@@ -1,6 +1,7 @@
 /** Who serves on a port, on Linux: /proc/net/tcp(6) for listening sockets, /proc/PID/fd to own them. */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { ServerProbe } from '../../ports/serving.js';
+import type { ProcessInfo } from '../../ports/processes.js';
 import { parseProcEnviron } from '../../ollama/safe-env.js';
 
 /** Listening sockets (state 0A) on `port` in /proc/net/tcp or tcp6: their inodes. */
@@ -18,6 +19,11 @@ export function parseProcNetListeners(text: string, port: number): number[] {
 /** ServerProbe on procfs. A listener of another user cannot be attributed (its fds are not readable). */
 export class LinuxServerProbe implements ServerProbe {
   constructor(private readonly procRoot: string) {}
+
+  /** Ollama.app is macOS-only: a process that merely has its path (a test's stand-in) is not it. */
+  ollamaApp(): ProcessInfo | null {
+    return null;
+  }
 
   portListeners(port: number): Promise<number[] | null> {
     const inodes = new Set<number>();
