@@ -8,6 +8,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ChildProcessRunner } from './adapters/child-process-runner.js';
 import { createLogger, type LoggerHandle } from './adapters/pino-logger.js';
+import { copyTruncateIfOver } from './adapters/rotating-file.js';
 import { systemClock } from './adapters/system-clock.js';
 import { loadConfig, locateConfig } from './config/load.js';
 import { expandHome, runtimePaths, type RuntimePaths } from './config/paths.js';
@@ -444,6 +445,24 @@ const LAUNCHCTL_TIMEOUT_MS = 10_000;
 /** How long a booted-out agent may take to leave: launchd SIGTERMs it and waits up to its ExitTimeOut. */
 const BOOTOUT_WAIT_MS = 15_000;
 
+/** How often the daemon looks at the size of the log files other processes write. */
+const FOREIGN_LOG_CHECK_MS = 60_000;
+
+/** Log files other processes write beside headroom.log: Ollama's (pm2) and the LaunchAgent's (launchd). */
+const FOREIGN_LOG_FILES = ['ollama.out.log', 'ollama.err.log', 'launchd.out.log', 'launchd.err.log'];
+
+/** Rotates the log files pm2 and launchd write past log.maxSizeMiB; never throws. */
+export function rotateForeignLogs(setup: Setup, logger: Logger): void {
+  for (const name of FOREIGN_LOG_FILES) {
+    const file = path.join(setup.paths.logDir, name);
+    try {
+      if (copyTruncateIfOver(file, setup.config.log.maxSizeMiB * MiB, setup.config.log.keepFiles)) logger.info({ component: 'daemon', file }, 'rotated a log file another process writes');
+    } catch (error) {
+      logger.warn({ component: 'daemon', file, err: (error as Error).message }, 'could not rotate a log file another process writes');
+    }
+  }
+}
+
 /** Reads the boot, compares it with the run before and records this one; logs what it found. Never throws. */
 async function recordStart(files: RunRecordFiles, boot: BootSensor, startedAt: number, logger: Logger, stop: AbortSignal, cancel: AbortSignal): Promise<StartFacts | null> {
   const identity = await boot.read(cancel);
@@ -603,6 +622,9 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     },
     'headroom started',
   );
+  // Ollama's stdout and stderr (pm2) and the LaunchAgent's (launchd) rotate by size, by copy and truncate.
+  const foreignLogs = setInterval(() => rotateForeignLogs(setup, logger), FOREIGN_LOG_CHECK_MS);
+  foreignLogs.unref();
   if (!stop.signal.aborted) {
     probes.start();
     void server.ensure().then(
@@ -613,6 +635,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   try {
     await daemon.run(stop.signal, cancel.signal);
   } finally {
+    clearInterval(foreignLogs);
     cancel.abort();
     await guarded?.guard.settle();
     await (probesStopped ?? probes.stop());

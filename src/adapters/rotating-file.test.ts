@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, utimesSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logFilesOldestFirst, RotatingFile } from './rotating-file.js';
+import { copyTruncateIfOver, logFilesOldestFirst, RotatingFile } from './rotating-file.js';
 
 describe('RotatingFile', () => {
   let dir: string;
@@ -71,5 +71,39 @@ describe('RotatingFile', () => {
   it('lists the files oldest first', () => {
     for (const name of ['headroom.log', 'headroom.log.1', 'headroom.log.2', 'headroom.log.3']) writeFileSync(path.join(dir, name), '');
     expect(logFilesOldestFirst(file).map((f) => path.basename(f))).toEqual(['headroom.log.3', 'headroom.log.2', 'headroom.log.1', 'headroom.log']);
+  });
+});
+
+describe('copyTruncateIfOver', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hr-copytrunc-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('copies a file over the size to .1, truncates it, and a writer that keeps it open in append mode goes on at its start', () => {
+    const file = path.join(dir, 'ollama.err.log');
+    const writer = openSync(file, 'a');
+    writeSync(writer, 'old line one\nold line two\n');
+    expect(copyTruncateIfOver(file, 10, 2)).toBe(true);
+    writeSync(writer, 'new line\n');
+    closeSync(writer);
+    expect(readFileSync(file, 'utf8')).toBe('new line\n');
+    expect(readFileSync(`${file}.1`, 'utf8')).toBe('old line one\nold line two\n');
+  });
+
+  it('keeps keepFiles rotated copies, and leaves a small or missing file alone', () => {
+    const file = path.join(dir, 'ollama.out.log');
+    expect(copyTruncateIfOver(file, 10, 2)).toBe(false);
+    for (const n of [1, 2, 3]) {
+      writeFileSync(file, `run ${n} output.......\n`);
+      expect(copyTruncateIfOver(file, 10, 2)).toBe(true);
+    }
+    writeFileSync(file, 'small\n');
+    expect(copyTruncateIfOver(file, 10, 2)).toBe(false);
+    expect(readFileSync(`${file}.1`, 'utf8')).toBe('run 3 output.......\n');
+    expect(readFileSync(`${file}.2`, 'utf8')).toBe('run 2 output.......\n');
+    expect(existsSync(`${file}.3`)).toBe(false);
+    expect(readFileSync(file, 'utf8')).toBe('small\n');
   });
 });

@@ -4,7 +4,7 @@
  * so `headroom.log.N` … `.1`, `headroom.log` is oldest to newest. Writes are synchronous, so the
  * last lines before a freeze reach the disk. Only the daemon rotates; one-shot commands append.
  */
-import { closeSync, existsSync, fstatSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, openSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 
 /** How the file rotates. */
 export interface RotatingFileOptions {
@@ -28,6 +28,34 @@ export function logFilesOldestFirst(file: string, exists: (path: string) => bool
   const rotated: string[] = [];
   for (let n = 1; exists(`${file}.${n}`); n += 1) rotated.push(`${file}.${n}`);
   return [...rotated.reverse(), ...(exists(file) ? [file] : [])];
+}
+
+/** Moves `file.1` … to `file.2` …, dropping `file.<keepFiles>`, so that `file.1` is free. */
+function shiftRotated(file: string, keepFiles: number): void {
+  rmSync(`${file}.${keepFiles}`, { force: true });
+  for (let n = keepFiles - 1; n >= 1; n -= 1) {
+    if (existsSync(`${file}.${n}`)) renameSync(`${file}.${n}`, `${file}.${n + 1}`);
+  }
+}
+
+/**
+ * Rotates a file another process keeps open in append mode (Ollama's stdout and stderr, which
+ * pm2 writes): when it is larger than `maxBytes`, copies it to `file.1` (shifting the older ones)
+ * and truncates it, so the writer goes on at the start of the same file. Lines written between
+ * the copy and the truncation are lost. Returns true when it rotated; a missing file is left alone.
+ */
+export function copyTruncateIfOver(file: string, maxBytes: number, keepFiles: number): boolean {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return false;
+  }
+  if (size <= maxBytes) return false;
+  shiftRotated(file, keepFiles);
+  copyFileSync(file, `${file}.1`);
+  truncateSync(file, 0);
+  return true;
 }
 
 /** A log file that rotates itself. */
@@ -62,10 +90,7 @@ export class RotatingFile {
     const { file, keepFiles } = this.options;
     closeSync(this.fd);
     this.fd = -1;
-    rmSync(`${file}.${keepFiles}`, { force: true });
-    for (let n = keepFiles - 1; n >= 1; n -= 1) {
-      if (existsSync(`${file}.${n}`)) renameSync(`${file}.${n}`, `${file}.${n + 1}`);
-    }
+    shiftRotated(file, keepFiles);
     // A file another process rotated away meanwhile is not there to rename.
     if (existsSync(file) && statSync(file).size > 0) renameSync(file, `${file}.1`);
     this.fd = openSync(file, 'a', 0o600);

@@ -1,0 +1,33 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { captureLogger } from '../test/helpers/capture-logger.js';
+import { runtimePaths } from './config/paths.js';
+import { configSchema } from './config/schema.js';
+import { rotateForeignLogs, type Setup } from './compose.js';
+
+describe('rotateForeignLogs', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('rotates the files pm2 and launchd write past log.maxSizeMiB, and says so', () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hr-ollamalogs-'));
+    const config = configSchema.parse({ log: { dir, maxSizeMiB: 0.01, keepFiles: 3 } });
+    const setup: Setup = { config, configFile: null, platform: 'linux', paths: runtimePaths(config, 'linux', dir, {}) };
+    const big = 'x'.repeat(20_000);
+    writeFileSync(path.join(dir, 'ollama.err.log'), big);
+    writeFileSync(path.join(dir, 'ollama.out.log'), 'small\n');
+    writeFileSync(path.join(dir, 'launchd.err.log'), big);
+    const logger = captureLogger();
+    rotateForeignLogs(setup, logger);
+    expect(readFileSync(path.join(dir, 'ollama.err.log'), 'utf8')).toBe('');
+    expect(readFileSync(path.join(dir, 'ollama.err.log.1'), 'utf8')).toBe(big);
+    expect(existsSync(path.join(dir, 'ollama.out.log.1'))).toBe(false);
+    expect(readFileSync(path.join(dir, 'launchd.err.log.1'), 'utf8')).toBe(big);
+    expect(logger.entries.map((e) => [e.message, e.fields.file])).toEqual([
+      ['rotated a log file another process writes', path.join(dir, 'ollama.err.log')],
+      ['rotated a log file another process writes', path.join(dir, 'launchd.err.log')],
+    ]);
+  });
+});
