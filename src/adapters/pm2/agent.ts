@@ -66,9 +66,13 @@ function daemonPid(): number | null {
   }
 }
 
+/** Longest wait for `ps -o rss=`, which answers in a few ms. */
+const PS_TIMEOUT_MS = 2000;
+
 function rssBytes(pid: number): number | null {
   try {
-    const kib = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim());
+    // This agent is itself a child the command runner bounds; the timeout keeps a hung ps from using all of it.
+    const kib = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8', timeout: PS_TIMEOUT_MS }).trim());
     return Number.isFinite(kib) ? kib * 1024 : null;
   } catch {
     return null;
