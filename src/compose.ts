@@ -46,7 +46,7 @@ import { ProbeRunner, type ProbeSettings } from './probe/runner.js';
 import { MISSED_AFTER_MS, ProbeService, runAndRecord } from './probe/service.js';
 import type { ProbeRun } from './probe/types.js';
 import { LaunchAgent, type AgentFiles } from './launchd/agent.js';
-import { renderAgentPlist, type AgentSpec } from './launchd/plist.js';
+import { installedConfigFile, renderAgentPlist, stableNodePath, type AgentSpec } from './launchd/plist.js';
 import { defaultConfig } from './config/schema.js';
 import { ConfigError } from './config/load.js';
 import {
@@ -351,7 +351,7 @@ export function agentSpec(setup: Setup, surroundings: Surroundings): AgentSpec {
   const deadlineMs = shutdownDeadlineMs(setup.config);
   return {
     label: setup.config.launchd.label,
-    nodePath: process.execPath,
+    nodePath: stableNodePath(process.execPath, existsSync),
     entryScript: fileURLToPath(new URL('./cli/main.js', import.meta.url)),
     configFile: setup.configFile !== null && setup.configFile !== launchdDefault ? setup.configFile : null,
     logDir: setup.paths.logDir,
@@ -397,12 +397,26 @@ function writableOrCreatable(dir: string): boolean {
   }
 }
 
+/**
+ * The options doctor checks with: when no config is named (--config, HEADROOM_CONFIG), the one
+ * the installed LaunchAgent runs with, so that doctor looks at what the agent really uses.
+ */
+async function doctorOptions(options: GlobalOptions, surroundings: Surroundings): Promise<GlobalOptions> {
+  if (options.config !== undefined || surroundings.env.HEADROOM_CONFIG) return options;
+  const platform = options.platform ?? detectPlatform(surroundings.nodePlatform);
+  if (platform !== 'darwin') return options;
+  const defaults = await loadSetup(options, surroundings).catch(() => null);
+  const text = defaults ? agentFiles.read(agentPlistFile(defaults, surroundings)) : null;
+  const file = text === null ? null : installedConfigFile(text);
+  return file ? { ...options, config: file } : options;
+}
+
 /** `headroom doctor`: every check, on the config if it loads, else on the defaults. */
 export async function runDoctor(options: GlobalOptions, surroundings: Surroundings): Promise<CheckResult[]> {
   const results: CheckResult[] = [checkNode(process.version)];
   let setup: Setup;
   try {
-    setup = await loadSetup(options, surroundings);
+    setup = await loadSetup(await doctorOptions(options, surroundings), surroundings);
     results.push(checkConfig(setup.configFile, null));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -3,7 +3,7 @@
  * `plist` library (which escapes every value, so a home folder with `&` or `<` still gives a
  * valid file). Pure. The keys and why: ../../docs/launchd.md.
  */
-import { build, type PlistValue } from 'plist';
+import { build, parse, type PlistValue } from 'plist';
 
 /** A plist dict. */
 export type PlistDict = { [key: string]: PlistValue };
@@ -55,4 +55,31 @@ export function agentPlistObject(spec: AgentSpec): PlistDict {
 /** The plist file's text. */
 export function renderAgentPlist(spec: AgentSpec): string {
   return `${build(agentPlistObject(spec))}\n`;
+}
+
+/**
+ * A node path that survives a Homebrew upgrade. process.execPath is resolved through symlinks, so
+ * Homebrew's node gives `<prefix>/Cellar/node/<version>/bin/node`, which `brew upgrade` and
+ * `brew cleanup` delete; `<prefix>/opt/<formula>/bin/node` always points at the installed version.
+ */
+export function stableNodePath(execPath: string, exists: (file: string) => boolean): string {
+  const match = /^(.*)\/Cellar\/([^/]+)\/[^/]+\/bin\/node$/.exec(execPath);
+  if (!match) return execPath;
+  const stable = `${match[1] ?? ''}/opt/${match[2] ?? ''}/bin/node`;
+  return exists(stable) ? stable : execPath;
+}
+
+/** The `--config FILE` an installed plist runs headroom with; null when none, or the text is no plist. */
+export function installedConfigFile(plistText: string): string | null {
+  let value: PlistValue;
+  try {
+    value = parse(plistText);
+  } catch {
+    return null;
+  }
+  const args = (value as PlistDict | null)?.ProgramArguments;
+  if (!Array.isArray(args)) return null;
+  const index = args.indexOf('--config');
+  const file = index >= 0 ? args[index + 1] : undefined;
+  return typeof file === 'string' ? file : null;
 }

@@ -80,4 +80,23 @@ describe('headroom doctor (spawned)', () => {
     expect(stale.exitCode).toBe(1);
     expect(byName(stale.stdout).agent?.detail).toContain('ProgramArguments: installed ["/usr/local/Cellar/node/18.0.0/bin/node"');
   });
+
+  it('without --config checks the config the installed agent runs with, so an install --config is not called stale', async () => {
+    await fakes.setLoaded(true);
+    expect((await runCliProcess(['install', '--platform', 'darwin', '--config', configFile], sandbox.env)).exitCode).toBe(0);
+    const plain = await runCliProcess(['doctor', '--platform', 'darwin', '--json'], sandbox.env);
+    const checks = byName(plain.stdout);
+    expect(checks.agent?.status).toBe('pass');
+    expect(checks.config).toMatchObject({ status: 'pass', detail: `${configFile} is valid` });
+  });
+
+  it('fails the log check when the log folder cannot be created', async () => {
+    // Under a regular file: no user, root included, can create it.
+    const blocker = path.join(sandbox.home, 'not-a-folder');
+    writeFileSync(blocker, '');
+    writeFileSync(configFile, `ollama:\n  url: ${fake.url}\n  manage: false\nlog:\n  dir: ${blocker}/logs\n`);
+    const result = await doctor('--platform', 'linux', '--json');
+    expect(result.exitCode).toBe(1);
+    expect(byName(result.stdout).logs).toMatchObject({ status: 'fail', detail: `${blocker}/logs cannot be written` });
+  });
 });
