@@ -124,6 +124,11 @@ describe('Guard', () => {
     const unloading = logger.entries.find((e) => e.message === 'unloading');
     // The event carries the snapshot the unload was decided on: the fresh second look.
     expect(unloading?.fields).toMatchObject({ rule: 'warn', models: ['old:8b'], snapshot: { at: T0 + 2100, memory: { pressure: 'warn' } } });
+    // Every decision and action event carries the snapshot behind it.
+    for (const message of ['guard level warn', 'notification', 'unloading', 'model unloaded']) {
+      const event = logger.entries.find((e) => e.message === message);
+      expect(event?.fields, message).toMatchObject({ snapshot: { memory: { pressure: 'warn', availableBytes: expect.any(Number) as unknown }, ollama: { status: 'ok' } } });
+    }
   });
 
   it('re-samples before acting: skips the unload when memory has recovered, tells nobody, and starts no cooldown', async () => {
@@ -182,6 +187,7 @@ describe('Guard', () => {
     await guard.settle();
     expect(fake.unloads).toEqual([]);
     expect(messages()).toContain('would unload (dry run)');
+    expect(logger.entries.find((e) => e.message === 'would unload (dry run)')?.fields).toMatchObject({ rule: 'critical', snapshot: { memory: { pressure: 'critical' } } });
     expect(notifier.sent[0]?.message).toMatch(/Would unload old:8b \(5\.0 GiB\), new:8b \(5\.0 GiB\)\.$/);
   });
 
