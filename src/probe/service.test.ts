@@ -18,6 +18,7 @@ import { RunLockFile } from './run-lock.js';
 import { ProbeRunner, type RunOptions } from './runner.js';
 import type { ProbeRun, ProbeTrigger } from './types.js';
 import { MISSED_AFTER_MS, ProbeService, type ProbeServiceDeps } from './service.js';
+import { NodeCronSchedule } from '../adapters/node-cron-schedule.js';
 
 const HALF_HOUR_MS = 30 * 60_000;
 const PROMPTS = ['What is the capital of France?', 'What is 15 + 27?'];
@@ -284,6 +285,25 @@ describe('ProbeService', () => {
     expect(probes.status().running).toBe(false);
     expect(probes.status().nextRunAt).toBeGreaterThan(clock.now());
     expect(logger.entries.some((e) => e.message.startsWith('a scheduled probe run was missed'))).toBe(true);
+  });
+
+  it('catches up a run missed during a sleep with the real node-cron schedule too', async () => {
+    // node-cron's own timers run on real time; the service judges lateness on its clock, here
+    // simulated: it starts now and jumps 8 hours, as a Mac waking up sees it.
+    clock = new SimClock(Date.now());
+    const cron = new NodeCronSchedule('*/30 * * * *', logger, MISSED_AFTER_MS);
+    const probes = service({ schedule: cron, clock });
+    const dueAt = probes.status().nextRunAt!;
+    expect(dueAt - Date.now()).toBeLessThanOrEqual(HALF_HOUR_MS);
+    probes.tick();
+    await Promise.resolve();
+    expect(fake.requestsTo('/api/generate')).toHaveLength(0);
+    clock.advance(8 * 3600_000);
+    probes.tick();
+    await probes.trigger('schedule');
+    expect(new ProbeHistoryFile(path.join(dir, 'probes.json'), 20).load().runs.map((r) => r.trigger)).toEqual(['wake']);
+    // After the run the next slot comes from node-cron again: due in the future of the real clock.
+    expect(probes.status().nextRunAt).toBeGreaterThanOrEqual(dueAt);
   });
 
   it('never runs two at once: a trigger during a run joins it', async () => {
