@@ -235,6 +235,26 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
     expect((await daemon).exitCode).toBe(0);
   });
 
+  it('a second signal while the first one is being handled exits at once with 130', async () => {
+    const slowConfig = path.join(sandbox.home, 'slow.yaml');
+    await writeFile(slowConfig, 'daemon:\n  intervalMs: 200\n  commandTimeoutMs: 60000\n');
+    await bin.setSysctlMode('hang');
+    await writeFile(path.join(bin.dir, 'sysctl.calls'), '');
+    try {
+      const daemon = start(['run', '--platform', 'darwin', '--config', slowConfig], sandbox.env);
+      await waitFor(async () => (await readFile(path.join(bin.dir, 'sysctl.calls'), 'utf8')).length > 0, 10_000, 'a sysctl call');
+      // The tick is stuck in sysctl: the first signal waits up to 1 s before canceling it.
+      daemon.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      daemon.kill('SIGINT');
+      expect((await daemon).exitCode).toBe(130);
+      const log = await readFile(path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log'), 'utf8');
+      expect(log.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg)).toContain('second signal: exiting now');
+    } finally {
+      await bin.setSysctlMode('ok');
+    }
+  });
+
   it('on SIGTERM cancels a hung sysctl, finishes the tick and exits 0, well before the forced-exit deadline', async () => {
     const slowConfig = path.join(sandbox.home, 'slow.yaml');
     await writeFile(slowConfig, 'daemon:\n  intervalMs: 200\n  commandTimeoutMs: 60000\n');
