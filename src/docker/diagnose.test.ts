@@ -3,7 +3,7 @@ import { alive, BEFORE_BOOT, COLIMA_STOPPED, facts, lima, NOW, pidFile, ping, PR
 import { diagnose, startDelayMs, type DiagnoseSettings } from './diagnose.js';
 import { newEpisode, type ColimaFacts, type Episode } from './types.js';
 
-const SETTINGS: DiagnoseSettings = { start: 'wasRunning', manual: false, startAttempts: 3, startBackoffMs: 30_000, recheckMs: 10_000, allow: { deleteVm: false, deleteData: false, killProcesses: false } };
+const SETTINGS: DiagnoseSettings = { start: 'wasRunning', manual: false, startAttempts: 3, startBackoffMs: 30_000, recheckMs: 10_000, startingGraceMs: 120_000, allow: { deleteVm: false, deleteData: false, killProcesses: false } };
 const SINCE_BOOT = NOW - 600_000;
 const HA_SOCK = `${PROFILE.instanceDir}/ha.sock`;
 
@@ -139,6 +139,12 @@ describe('diagnose: the failure modes after a power cut', () => {
 });
 
 describe('diagnose: never touching what is not proven', () => {
+  it('a host agent of yours that started moments ago (a colima start under way): waits, stops nothing', () => {
+    const young = down({ lima: lima('Broken'), pidFiles: [pidFile('hostagent', 612, NOW - 20_000, alive('limactl', NOW - 21_000))] });
+    expect(diagnose(young, rechecked(), SETTINGS)).toMatchObject({ verdict: 'wait', actions: [], summary: 'colima is starting (its host agent, pid 612, started 20 s ago): headroom waits for it and stops nothing' });
+  });
+
+
   const recycledAndLive = down({
     lima: lima('Broken', ['host agent is running but driver is not']),
     pidFiles: [pidFile('hostagent', 612, SINCE_BOOT, alive('limactl', SINCE_BOOT)), pidFile('driver', 613, SINCE_BOOT, alive('Safari', SINCE_BOOT - 10_000))],

@@ -22,6 +22,8 @@ export interface DiagnoseSettings {
   startAttempts: number;
   startBackoffMs: number;
   recheckMs: number;
+  /** A host agent of yours younger than this may still be starting (a colima start under way): it is waited for, never stopped. */
+  startingGraceMs: number;
   allow: { deleteVm: boolean; deleteData: boolean; killProcesses: boolean };
 }
 
@@ -79,6 +81,10 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
   const leftRunning = episode.leftRunning || facts.pidFiles.length > 0 || broken || falseRunning || facts.diskLocks.some((lock) => lock.owner === profile.instance);
   const evidence = { leftRunning, recycled };
 
+  const starting = judged.find((j) => j.fact.kind === 'hostagent' && j.verdict.kind === 'ours' && facts.at - j.fact.modifiedAt < settings.startingGraceMs);
+  if (starting) {
+    return result('wait', `${profile.instance} is starting (its host agent, pid ${starting.fact.pid ?? '?'}, started ${Math.round((facts.at - starting.fact.modifiedAt) / 1000)} s ago): headroom waits for it and stops nothing`, [], { evidence });
+  }
   if ((broken || falseRunning) && !episode.rechecked && settings.recheckMs > 0) {
     return result('recheck', `${profile.instance} is ${status} and Docker does not answer: reading again in ${settings.recheckMs} ms (Broken is transient during a start)`, [], {
       recheckAfterMs: settings.recheckMs,

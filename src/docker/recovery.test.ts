@@ -106,7 +106,7 @@ function setup(script: Script, options: { dryRun?: boolean; services?: ServiceRe
       ),
     executor,
     services: options.services === undefined ? null : () => Promise.resolve(options.services ?? []),
-    settings: { start: 'wasRunning' as const, startAttempts: 3, startBackoffMs: 30_000, recheckMs: 10_000, allow: options.allow ?? { deleteVm: false, deleteData: false, killProcesses: false } },
+    settings: { start: 'wasRunning' as const, startAttempts: 3, startBackoffMs: 30_000, recheckMs: 10_000, startingGraceMs: 120_000, allow: options.allow ?? { deleteVm: false, deleteData: false, killProcesses: false } },
     clock,
     logger,
     dryRun: options.dryRun ?? false,

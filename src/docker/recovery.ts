@@ -16,7 +16,7 @@ import { newEpisode, type Action, type ColimaFacts, type Diagnosis, type Finding
 export type RecoveryTrigger = 'start' | 'watch' | 'manual';
 
 /** How a recovery ended. */
-export type RecoveryOutcome = 'healthy' | 'recovered' | 'inactive' | 'left' | 'failed' | 'dry-run' | 'canceled';
+export type RecoveryOutcome = 'healthy' | 'recovered' | 'inactive' | 'left' | 'waiting' | 'failed' | 'dry-run' | 'canceled';
 
 /** One action as reported. */
 export interface ActionReport {
@@ -95,6 +95,8 @@ export async function recover(deps: RecoveryDeps, trigger: RecoveryTrigger, sign
         return finish('inactive', diagnosis.summary);
       case 'leave':
         return finish('left', diagnosis.summary);
+      case 'wait':
+        return finish('waiting', diagnosis.summary);
       case 'blocked':
       case 'gave-up':
         return finish('failed', diagnosis.summary);

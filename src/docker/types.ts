@@ -128,7 +128,7 @@ export interface Finding {
 }
 
 /** What the diagnosis concludes. */
-export type Verdict = 'healthy' | 'inactive' | 'leave' | 'recheck' | 'act' | 'blocked' | 'gave-up';
+export type Verdict = 'healthy' | 'inactive' | 'leave' | 'wait' | 'recheck' | 'act' | 'blocked' | 'gave-up';
 
 /** Findings and the plan. */
 export interface Diagnosis {
