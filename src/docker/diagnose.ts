@@ -51,9 +51,10 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
     ...extra,
   });
 
-  contextFindings(facts, findings);
+  desktopFinding(facts, findings);
   if (!facts.installed.colima) return result('inactive', 'colima is not installed (not found on PATH): nothing to recover');
   if (!facts.profileExists) return result('inactive', `no Colima profile "${profile.name}" (${profile.configDir} does not exist): nothing to recover`);
+  contextFindings(facts, findings);
   if (facts.colima?.running && facts.colima.runtime !== null && facts.colima.runtime !== 'docker') {
     return result('inactive', `Colima profile "${profile.name}" runs ${facts.colima.runtime}, not Docker: nothing to watch`);
   }
@@ -177,14 +178,19 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
   return result('act', summary, actions, { evidence });
 }
 
-/** Notes on the active context: Docker Desktop, a context that is not this profile's, one that cannot be read. */
+/** Docker Desktop, when it is the active context: reported, never recovered. */
+function desktopFinding(facts: ColimaFacts, findings: Finding[]): void {
+  const { context, desktop } = facts;
+  if (!desktop.active) return;
+  const state = desktop.ping === null ? '' : desktop.ping.ok ? ', answering' : `, not answering (${desktop.ping.error ?? '?'})`;
+  findings.push({ level: 'info', text: `Docker Desktop is the active context (${context.endpoint ?? '?'})${state}: headroom does not recover Docker Desktop` });
+}
+
+/** The active context, when it cannot be read or points away from this profile's socket. */
 function contextFindings(facts: ColimaFacts, findings: Finding[]): void {
   const { context, desktop, profile } = facts;
   if (context.error) findings.push({ level: 'warn', text: `the active docker context cannot be read: ${context.error}` });
-  if (desktop.active) {
-    const state = desktop.ping === null ? '' : desktop.ping.ok ? ', answering' : `, not answering (${desktop.ping.error ?? '?'})`;
-    findings.push({ level: 'info', text: `Docker Desktop is the active context (${context.endpoint ?? '?'})${state}: headroom does not recover Docker Desktop` });
-  } else if (context.endpoint !== null && context.endpoint !== `unix://${profile.dockerSocket}`) {
+  else if (!desktop.active && context.endpoint !== null && context.endpoint !== `unix://${profile.dockerSocket}`) {
     findings.push({ level: 'warn', text: `the active docker context (${context.name ?? context.source}) points at ${context.endpoint}, not at Colima's ${profile.dockerSocket}` });
   }
 }

@@ -63,6 +63,24 @@ export function colimaArgs(kind: 'start' | 'stop' | 'force-stop' | 'delete-vm', 
   }
 }
 
+/** The action in words: "remove …/ha.pid", "run colima start --profile default". */
+export function describeAction(action: Action, profile: string): string {
+  switch (action.kind) {
+    case 'remove-file':
+      return `remove ${action.file}`;
+    case 'disk-unlock':
+      return `run ${describeCommand('limactl', ['disk', 'unlock', action.disk])}`;
+    case 'kill':
+      return `end ${action.name} (pid ${action.pid}) with SIGTERM, then SIGKILL`;
+    case 'start':
+      return `${action.delayMs > 0 ? `wait ${action.delayMs} ms, then ` : ''}run ${describeCommand('colima', colimaArgs('start', profile))}`;
+    case 'delete-vm':
+      return `run ${describeCommand('colima', colimaArgs('delete-vm', profile, action.data))}`;
+    default:
+      return `run ${describeCommand('colima', colimaArgs(action.kind, profile))}`;
+  }
+}
+
 /** Runs actions, one at a time. */
 export class ActionExecutor {
   private readonly log: Logger;
@@ -90,23 +108,9 @@ export class ActionExecutor {
     return outcome;
   }
 
-  /** The action in words: "remove …/ha.pid", "run colima start --profile default". */
+  /** The action in words (see describeAction). */
   describe(action: Action): string {
-    const { profile } = this.deps;
-    switch (action.kind) {
-      case 'remove-file':
-        return `remove ${action.file}`;
-      case 'disk-unlock':
-        return `run ${describeCommand('limactl', ['disk', 'unlock', action.disk])}`;
-      case 'kill':
-        return `end ${action.name} (pid ${action.pid}) with SIGTERM, then SIGKILL`;
-      case 'start':
-        return `${action.delayMs > 0 ? `wait ${action.delayMs} ms, then ` : ''}run ${describeCommand('colima', colimaArgs('start', profile.name))}`;
-      case 'delete-vm':
-        return `run ${describeCommand('colima', colimaArgs('delete-vm', profile.name, action.data))}`;
-      default:
-        return `run ${describeCommand('colima', colimaArgs(action.kind, profile.name))}`;
-    }
+    return describeAction(action, this.deps.profile.name);
   }
 
   private async run(action: Action, signal?: AbortSignal): Promise<ActionOutcome> {

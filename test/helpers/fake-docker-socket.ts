@@ -15,14 +15,18 @@ export class FakeDockerSocket {
   pings = 0;
   private server: http.Server | null = null;
 
-  constructor(readonly file: string) {}
+  /** `upWhen`, when given, decides instead of `up` (e.g. a marker file a fake colima start creates). */
+  constructor(
+    readonly file: string,
+    private readonly upWhen?: () => boolean,
+  ) {}
 
   /** Listens on the socket file. */
   async listen(): Promise<this> {
     mkdirSync(path.dirname(this.file), { recursive: true });
     this.server = http.createServer((request, response) => {
       this.pings += 1;
-      if (!this.up) {
+      if (!(this.upWhen ? this.upWhen() : this.up)) {
         request.socket.destroy();
         return;
       }
