@@ -106,6 +106,26 @@ describe('headroom docker (darwin backend, fakes)', () => {
     expect(result.stdout).toMatch(/^recovered: Docker answers again after remove-file, remove-file, disk-unlock, start$/m);
   });
 
+  it('vz driver running but host agent not: your orphaned limactl is force-stopped (guarded), then Colima starts', async () => {
+    writeConfig('  startTimeoutMs: 60000\n');
+    fake.pid('_lima/colima/ha.pid', 612, NOW - 600_000);
+    fake.pid('_lima/colima/vz.pid', 640, NOW - 600_000);
+    // ps shows pid 640 as your limactl, started with the file (no capture of this ps form: built in the row format of the fake).
+    bin.processes([{ pid: 640, uid: process.getuid!(), etime: '10:02', comm: '/opt/homebrew/Cellar/lima/2.1.2/bin/limactl' }]);
+    scriptCrashed('Broken', ['vz driver is running but host agent is not']);
+    bin.script('colima', [
+      { args: 'status --profile default --json', exitCode: 1, effect: `cat ${JSON.stringify(fixturePath('colima', 'colima-status-not-running.txt'))} >&2` },
+      // As limactl stop --force: the instance's pid and sock files go.
+      { args: 'stop --force --profile default', effect: 'rm -f "$COLIMA_HOME/_lima/colima/"*.pid "$COLIMA_HOME/_lima/colima/"*.sock' },
+      { args: 'start --profile default', effect: 'touch "$HERE/docker.up"' },
+    ]);
+    const result = await cli(['docker', 'recover']);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(await joined('colima')).toEqual(['status --profile default --json', 'stop --force --profile default', 'start --profile default']);
+    expect(result.stdout).toContain('done  [guarded] colima stop --force --profile default: done: colima is Broken with Docker dead, and every PID file is stale or names your own Lima/Colima process, and its host agent does not answer');
+    expect(result.stdout).toMatch(/^recovered: /m);
+  });
+
   it('--dry-run: says the plan, exit 0, and changes nothing (files, lock, argv)', async () => {
     const haPid = fake.pid('_lima/colima/ha.pid', 612, BEFORE_BOOT);
     fake.write('_lima/_disks/colima/datadisk', '');
