@@ -163,9 +163,18 @@ describe('diagnose: never touching what is not proven', () => {
   it("a pid whose owner cannot be read, or another user's process: nothing is stopped", () => {
     const unknown = diagnose(down({ lima: lima('Broken'), pidFiles: [pidFile('hostagent', 612, SINCE_BOOT, { state: 'unknown', error: 'ps: timed out' })] }), rechecked(), SETTINGS);
     expect(unknown).toMatchObject({ verdict: 'blocked', actions: [] });
-    expect(unknown.summary).toBe('not every PID file is proven stale or yours (ha.pid: pid 612: ps: timed out): headroom stops nothing');
+    expect(unknown.summary).toBe('not every PID file is proven stale or yours (ha.pid: pid 612: ps: timed out): headroom stops and starts nothing');
     const foreign = diagnose(down({ lima: lima('Broken'), pidFiles: [pidFile('hostagent', 612, SINCE_BOOT, alive('limactl', SINCE_BOOT, 0))] }), rechecked(), SETTINGS);
     expect(foreign).toMatchObject({ verdict: 'blocked', actions: [] });
+  });
+
+  it('no start either while a PID file is not proven (colima start runs pkill -F daemon.pid on a "running" daemon)', () => {
+    const d = diagnose(down({ pidFiles: [pidFile('hostagent', 612, BEFORE_BOOT, { state: 'dead' }), pidFile('colima-daemon', 700, SINCE_BOOT, { state: 'unknown', error: 'ps: timed out' })] }), rechecked(), { ...SETTINGS, start: 'always' });
+    expect(kinds(d)).toEqual(['remove ha.pid']);
+    expect(d.summary).toBe('not every PID file is proven stale or yours (daemon.pid: pid 700: ps: timed out): headroom stops and starts nothing');
+    // A daemon.pid naming another program is stale: removed first, then the start.
+    const recycledDaemon = diagnose(down({ pidFiles: [pidFile('colima-daemon', 700, SINCE_BOOT, alive('Slack', SINCE_BOOT - 1000))] }), rechecked(), { ...SETTINGS, start: 'always' });
+    expect(kinds(recycledDaemon)).toEqual(['remove daemon.pid', 'start 1']);
   });
 
   it('after colima stop --force, processes left running are killed only with docker.allow.killProcesses', () => {

@@ -124,13 +124,15 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
     plan({ kind: 'disk-unlock', tier: 'safe', key: `unlock:${lock.disk}`, disk: lock.disk, lockFile: lock.file, reason: `disk "${lock.disk}" is locked by ${profile.instance}, which is not running (a lock left by a crash)` });
   }
 
-  // Guarded: stop what still runs, only when every PID file is stale or ours.
+  // Nothing is stopped or started while a PID file is not proven: colima stop SIGKILLs the pids
+  // in ha.pid and vz.pid, and colima start first stops a "running" daemon with pkill -F daemon.pid.
+  const unproven = notStale.filter((j) => j.verdict.kind !== 'ours');
   let stopsPlanned = false;
-  if (instanceLive) {
-    const unproven = notStale.filter((j) => j.verdict.kind !== 'ours');
-    if (unproven.length > 0) {
-      blockers.push(`not every PID file is proven stale or yours (${unproven.map((j) => `${path.basename(j.fact.file)}: ${j.verdict.detail}`).join('; ')}): headroom stops nothing`);
-    } else if (recycled || episode.recycledSeen) {
+  if (unproven.length > 0) {
+    blockers.push(`not every PID file is proven stale or yours (${unproven.map((j) => `${path.basename(j.fact.file)}: ${j.verdict.detail}`).join('; ')}): headroom stops and starts nothing`);
+  } else if (instanceLive) {
+    // Guarded: stop what still runs, now that every PID file is stale or yours.
+    if (recycled || episode.recycledSeen) {
       blockers.push('a PID file named a pid that another program now uses: headroom runs no colima stop in this recovery, so that no signal can reach it');
     } else {
       const agentAnswers = facts.sockets.some((s) => s.file === path.join(profile.instanceDir, 'ha.sock') && s.state === 'accepts');
