@@ -29,7 +29,7 @@ import type { ProcessTable } from './ports/processes.js';
 import { OllamaWatcher } from './ollama/watcher.js';
 import type { MemorySensor } from './core/memory.js';
 import type { CommandRunner } from './ports/command-runner.js';
-import type { BootSensor } from './ports/boot.js';
+import type { BootIdentity, BootSensor } from './ports/boot.js';
 import type { OllamaReading } from './guard/types.js';
 import { silentLogger, type Logger } from './ports/logger.js';
 import { createBootSensor, createMemorySensor, createNotifier, createPidLookup, createProcessTable, createServerProbe } from './platform/index.js';
@@ -43,16 +43,15 @@ import { DockerService } from './docker/service.js';
 import { ServiceChecker, type ServiceSpec } from './docker/services.js';
 import { pingDocker } from './docker/sockets.js';
 import type { ColimaFacts, PingResult } from './docker/types.js';
-import type { BootIdentity } from './ports/boot.js';
+import type { DiagnoseSettings } from './docker/diagnose.js';
 import { nodeSignaller } from './adapters/node-signaller.js';
 import { detectPlatform, type PlatformName } from './platform/platform.js';
 import { HEADROOM_VERSION } from './version.js';
 import { GiB, MiB } from './core/units.js';
 import { NodeCronSchedule } from './adapters/node-cron-schedule.js';
 import { ProbeHistoryFile } from './probe/history-file.js';
-import { RunLockFile } from './probe/run-lock.js';
+import { RunLockFile, type LockResult } from './probe/run-lock.js';
 import { ProbeRunner, type ProbeSettings } from './probe/runner.js';
-import type { LockResult } from './probe/run-lock.js';
 import { MISSED_AFTER_MS, ProbeService, runAndRecord } from './probe/service.js';
 import type { ProbeRun } from './probe/types.js';
 import { LaunchAgent, type AgentFiles } from './launchd/agent.js';
@@ -645,9 +644,9 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   return { exitCode: 0 };
 }
 
-/** The Docker recovery's files in the state folder: the lock shared by the daemon and the CLI, the give-up record, colima.yaml kept during a delete. */
-export function dockerFiles(paths: RuntimePaths): { lock: string; gaveUp: string; backupDir: string } {
-  return { lock: path.join(paths.stateDir, 'docker-recover.lock'), gaveUp: path.join(paths.stateDir, 'docker-recovery.json'), backupDir: path.join(paths.stateDir, 'docker') };
+/** The Docker recovery's files in the state folder: the lock shared by the daemon and the CLI, a profile's give-up record, colima.yaml kept during a delete. */
+function dockerFiles(paths: RuntimePaths, profile: string): { lock: string; gaveUp: string; backupDir: string } {
+  return { lock: path.join(paths.stateDir, 'docker-recover.lock'), gaveUp: path.join(paths.stateDir, `docker-recovery-${profile}.json`), backupDir: path.join(paths.stateDir, 'docker') };
 }
 
 /** The Docker recovery wired to real adapters, for one profile (docker.profile unless `profileName`). */
@@ -675,7 +674,7 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
   // colima and limactl get their homes explicitly; nothing else of headroom's environment.
   const env = { colima: { COLIMA_HOME: home.dir }, lima: { LIMA_HOME: profile.limaHome } };
   const pids = createPidLookup(platform, deps.runner, paths.procRoot, readText, config.daemon.commandTimeoutMs, Date.now);
-  const files = dockerFiles(paths);
+  const files = dockerFiles(paths, profile.name);
   const gather = (boot: BootIdentity | null, signal?: AbortSignal): Promise<ColimaFacts> =>
     gatherFacts(
       { profile, homeWhy: home.why, installed, runner: deps.runner, pids, ownUid: nodeSignaller.ownUid, env, processEnv: surroundings.env, home: surroundings.home, commandTimeoutMs: settings.commandTimeoutMs, pingTimeoutMs: settings.pingTimeoutMs, clock: systemClock },
@@ -719,7 +718,7 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
       gather: (signal) => gather(boot, signal),
       executor,
       services: specs.length > 0 ? (signal) => checker.checkAll(specs, signal) : null,
-      settings: { start: settings.start, startAttempts: settings.startAttempts, startBackoffMs: settings.startBackoffMs, recheckMs: settings.recheckMs, startingGraceMs: settings.startTimeoutMs, allow: settings.allow },
+      settings: dockerSettings(config),
       clock: systemClock,
       logger: deps.logger,
       dryRun: deps.dryRun,
@@ -728,6 +727,12 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
     lock: () => lock.acquire(),
     gaveUp: new GaveUpFile(files.gaveUp),
   };
+}
+
+/** What the Docker diagnosis may do, from config (a host agent younger than a start may take is a start under way). */
+export function dockerSettings(config: Config): Omit<DiagnoseSettings, 'manual'> {
+  const { start, startAttempts, startBackoffMs, recheckMs, startTimeoutMs, allow } = config.docker;
+  return { start, startAttempts, startBackoffMs, recheckMs, startingGraceMs: startTimeoutMs, allow };
 }
 
 /** Time between SIGTERM and SIGKILL when docker.allow.killProcesses ends a Lima process. */
@@ -784,7 +789,10 @@ export async function recoverDockerOnce(setup: Setup, surroundings: Surroundings
   const dryRun = options.dryRun || setup.config.docker.dryRun;
   const parts = dockerParts(setup, surroundings, { runner, logger, dryRun, profileName: options.profile });
   const lock = parts.lock();
-  if (!lock.held) return { busyPid: lock.holderPid };
+  if (!lock.held) {
+    handle.flush();
+    return { busyPid: lock.holderPid };
+  }
   try {
     const { boot } = await readStartOnce(setup, runner);
     const report = await recover(parts.recovery(boot), 'manual');

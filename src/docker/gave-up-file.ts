@@ -1,5 +1,5 @@
 /**
- * `docker-recovery.json` in the state folder: written when a recovery gives up, so that a
+ * `docker-recovery-<profile>.json` in the state folder: written when a recovery gives up, so that a
  * restarted daemon does not start Colima again in the same boot (a launchd KeepAlive loop once
  * leaked thousands of limactl processes). It stops automatic recoveries until Docker answers
  * again, the machine reboots, or `headroom docker recover` runs (each clears it).

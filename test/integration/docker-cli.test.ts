@@ -108,10 +108,11 @@ describe('headroom docker (darwin backend, fakes)', () => {
 
   it('vz driver running but host agent not: your orphaned limactl is force-stopped (guarded), then Colima starts', async () => {
     writeConfig('  startTimeoutMs: 60000\n');
-    fake.pid('_lima/colima/ha.pid', 612, NOW - 600_000);
-    fake.pid('_lima/colima/vz.pid', 640, NOW - 600_000);
-    // ps shows pid 640 as your limactl, started with the file (no capture of this ps form: built in the row format of the fake).
-    bin.processes([{ pid: 640, uid: process.getuid!(), etime: '10:02', comm: '/opt/homebrew/Cellar/lima/2.1.2/bin/limactl' }]);
+    fake.pid('_lima/colima/ha.pid', 612, Date.now() - 600_000);
+    fake.pid('_lima/colima/vz.pid', 640, Date.now() - 600_000);
+    // ps shows pid 640 as your limactl, started 30 s before it wrote the file, so however slowly the
+    // CLI runs it cannot look started after the file (a reused pid). No capture of this ps form: built here.
+    bin.processes([{ pid: 640, uid: process.getuid!(), etime: '10:30', comm: '/opt/homebrew/Cellar/lima/2.1.2/bin/limactl' }]);
     scriptCrashed('Broken', ['vz driver is running but host agent is not']);
     bin.script('colima', [
       { args: 'status --profile default --json', exitCode: 1, effect: `cat ${JSON.stringify(fixturePath('colima', 'colima-status-not-running.txt'))} >&2` },
@@ -142,7 +143,7 @@ describe('headroom docker (darwin backend, fakes)', () => {
     expect(lstatSync(lock).isSymbolicLink()).toBe(true);
     expect(await joined('colima')).toEqual(['status --profile default --json']);
     expect(await joined('limactl')).toEqual(['list --json colima']);
-    expect(existsSync(path.join(fake.home, 'Library', 'Application Support', 'headroom', 'docker-recovery.json'))).toBe(false);
+    expect(existsSync(path.join(fake.home, 'Library', 'Application Support', 'headroom', 'docker-recovery-default.json'))).toBe(false);
   });
 
   it('start keeps failing: exactly startAttempts starts, exit 1, and the give-up is kept for this boot', async () => {
@@ -153,7 +154,7 @@ describe('headroom docker (darwin backend, fakes)', () => {
     expect(result.exitCode).toBe(1);
     expect((await joined('colima')).filter((a) => a.startsWith('start'))).toEqual(['start --profile default', 'start --profile default']);
     expect(result.stdout).toMatch(/^failed: colima start failed 2 times \(last: Lima sees the VM driver running but not the host agent/m);
-    const record = await readJson<{ bootId: string; summary: string }>(path.join(fake.home, 'Library', 'Application Support', 'headroom', 'docker-recovery.json'));
+    const record = await readJson<{ bootId: string; summary: string }>(path.join(fake.home, 'Library', 'Application Support', 'headroom', 'docker-recovery-default.json'));
     expect(record).toMatchObject({ bootId: UUID });
     const status = await cli(['docker', 'status']);
     expect(status.stdout).toMatch(/^gave up {3}.*colima start failed 2 times/m);

@@ -1,6 +1,6 @@
 /** `headroom docker status|recover`: Colima/Lima/Docker after reboots and power cuts (docs/docker.md). */
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadSetup, lookAtDockerOnce, recoverDockerOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
+import { dockerSettings, loadSetup, lookAtDockerOnce, recoverDockerOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
 import { probeDaemon } from '../../daemon/instance-lock.js';
 import { readState } from '../../daemon/state-file.js';
 import { diagnose } from '../../docker/diagnose.js';
@@ -33,9 +33,8 @@ export function registerDocker(program: Command, surroundings: Surroundings, io:
     .action(async (options: { json?: boolean; profile?: string }, command: Command) => {
       const setup = await loadSetup(command.optsWithGlobals<GlobalOptions>(), surroundings);
       const { facts, start, gaveUp, parts } = await lookAtDockerOnce(setup, surroundings, { profile: options.profile });
-      const settings = setup.config.docker;
       // As the daemon would plan it once a Broken has been read twice.
-      const diagnosis = diagnose(facts, { ...newEpisode(), rechecked: true }, { start: settings.start, manual: false, startAttempts: settings.startAttempts, startBackoffMs: settings.startBackoffMs, recheckMs: settings.recheckMs, startingGraceMs: settings.startTimeoutMs, allow: settings.allow });
+      const diagnosis = diagnose(facts, { ...newEpisode(), rechecked: true }, { ...dockerSettings(setup.config), manual: false });
       const daemon = await daemonDocker(setup.paths.socketFile, setup.paths.stateFile, parts.profile.name);
       io.stdout(options.json ? `${JSON.stringify({ facts, diagnosis, start, daemon, gaveUp })}\n` : renderDockerStatus(facts, diagnosis, start, daemon, gaveUp, Date.now()));
       outcome.exitCode = diagnosis.verdict === 'healthy' || diagnosis.verdict === 'inactive' ? ExitCode.ok : ExitCode.failure;
