@@ -39,6 +39,11 @@ describe('diagnose: nothing to do', () => {
     expect(diagnose(down({}), newEpisode(), { ...SETTINGS, start: 'never' })).toMatchObject({ verdict: 'leave', summary: 'docker.start is never: headroom does not start Colima (run "headroom docker recover")' });
   });
 
+  it("a live user-v2 helper (another profile's) is no sign that this profile was left running", () => {
+    const helper = down({ pidFiles: [pidFile('usernet', 700, SINCE_BOOT, alive('limactl', SINCE_BOOT))] });
+    expect(diagnose(helper, newEpisode(), SETTINGS)).toMatchObject({ verdict: 'leave', actions: [] });
+  });
+
   it('starts a stopped Colima under docker.start: always, and when asked (headroom docker recover)', () => {
     expect(kinds(diagnose(down({}), newEpisode(), { ...SETTINGS, start: 'always' }))).toEqual(['start 1']);
     expect(kinds(diagnose(down({}), newEpisode(), { ...SETTINGS, start: 'never', manual: true }))).toEqual(['start 1']);
@@ -131,10 +136,11 @@ describe('diagnose: the failure modes after a power cut', () => {
   it('a stale user-v2 helper: its pid file and refusing sockets go; a live helper keeps its sockets', () => {
     const netDir = `${PROFILE.networksDir}/user-v2`;
     const socket = { scope: 'network' as const, network: 'user-v2', file: `${netDir}/user-v2_qemu.sock`, state: 'refused' as const, modifiedAt: BEFORE_BOOT };
-    const stale = diagnose(down({ pidFiles: [pidFile('usernet', 700, BEFORE_BOOT, { state: 'dead' })], sockets: [socket], haLogErrors: ['error calling fd_connect: fd_connect: dial unix user-v2_qemu.sock: connect: connection refused'] }), rechecked(), SETTINGS);
-    expect(kinds(stale)).toEqual(['remove usernet_user-v2.pid', 'remove user-v2_qemu.sock', 'start 1']);
-    const live = diagnose(down({ pidFiles: [pidFile('usernet', 700, SINCE_BOOT, alive('limactl', SINCE_BOOT))], sockets: [socket] }), rechecked(), SETTINGS);
-    expect(kinds(live)).toEqual(['start 1']);
+    const haPid = pidFile('hostagent', 612, BEFORE_BOOT, { state: 'dead' });
+    const stale = diagnose(down({ pidFiles: [haPid, pidFile('usernet', 700, BEFORE_BOOT, { state: 'dead' })], sockets: [socket], haLogErrors: ['error calling fd_connect: fd_connect: dial unix user-v2_qemu.sock: connect: connection refused'] }), rechecked(), SETTINGS);
+    expect(kinds(stale)).toEqual(['remove ha.pid', 'remove usernet_user-v2.pid', 'remove user-v2_qemu.sock', 'start 1']);
+    const live = diagnose(down({ pidFiles: [haPid, pidFile('usernet', 700, SINCE_BOOT, alive('limactl', SINCE_BOOT))], sockets: [socket] }), rechecked(), SETTINGS);
+    expect(kinds(live)).toEqual(['remove ha.pid', 'start 1']);
   });
 });
 

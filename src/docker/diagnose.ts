@@ -79,7 +79,9 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
   const recycled = judged.some((j) => j.verdict.kind === 'stale' && j.verdict.why === 'recycled');
   const notStale = judged.filter((j) => j.verdict.kind !== 'stale');
   const instanceLive = notStale.some((j) => j.fact.kind === 'hostagent' || j.fact.kind === 'driver');
-  const leftRunning = episode.leftRunning || facts.pidFiles.length > 0 || broken || falseRunning || facts.diskLocks.some((lock) => lock.owner === profile.instance);
+  // The user-v2 helper is shared by every profile: its pid file says nothing about this one.
+  const ownPidFiles = facts.pidFiles.some((fact) => fact.kind !== 'usernet');
+  const leftRunning = episode.leftRunning || ownPidFiles || broken || falseRunning || facts.diskLocks.some((lock) => lock.owner === profile.instance);
   const evidence = { leftRunning, recycled };
 
   const starting = judged.find((j) => j.fact.kind === 'hostagent' && j.verdict.kind === 'ours' && facts.at - j.fact.modifiedAt < settings.startingGraceMs);
