@@ -113,6 +113,14 @@ describe('gatherFacts', () => {
     expect(facts.lima?.error).toMatch(/^limactl list --json colima: timed out/);
   });
 
+  it('reads nothing without colima: no files, no lookups, no commands', async () => {
+    fake.pid('_lima/colima/ha.pid', 612, BEFORE_BOOT);
+    let lookups = 0;
+    const d = deps(() => ({ exitCode: 99 }), {}, { installed: { colima: false, limactl: true, docker: true }, pids: { lookup: () => ((lookups += 1), Promise.resolve({ state: 'dead' })) } });
+    const facts = await gatherFacts(d, null);
+    expect([facts.pidFiles, facts.sockets, d.runner.calls, lookups]).toEqual([[], [], [], 0]);
+  });
+
   it('reads nothing of a profile that does not exist', async () => {
     const d = deps(() => ({ exitCode: 99 }), {}, { profile: { ...fake.profile, configDir: fake.at('nope'), instanceDir: fake.at('_lima/colima-nope') } });
     const facts = await gatherFacts(d, null);

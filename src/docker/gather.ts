@@ -51,17 +51,19 @@ export async function gatherFacts(deps: GatherDeps, bootedAt: number | null, sig
   const { profile } = deps;
   const at = deps.clock.now();
   const profileExists = existsSync(profile.configDir) || existsSync(profile.instanceDir);
-  const pidFiles = profileExists ? await readPidFiles(deps, signal) : [];
-  const sockets = profileExists ? await probeSockets(profile) : [];
-  const diskLocks = profileExists ? readDiskLocks(profile) : [];
-  const haErrors = profileExists ? haLogErrors(parseHaLog(readTail(profile.haStderrLog, HA_LOG_TAIL_BYTES))).map((entry) => entry.msg) : [];
+  // Without colima or the profile there is nothing to recover: its files are not read.
+  const look = deps.installed.colima && profileExists;
+  const pidFiles = look ? await readPidFiles(deps, signal) : [];
+  const sockets = look ? await probeSockets(profile) : [];
+  const diskLocks = look ? readDiskLocks(profile) : [];
+  const haErrors = look ? haLogErrors(parseHaLog(readTail(profile.haStderrLog, HA_LOG_TAIL_BYTES))).map((entry) => entry.msg) : [];
   const context = resolveActiveContext(deps.processEnv, deps.home, readOrNull);
   const ping = await pingDocker(profile.dockerSocket, deps.pingTimeoutMs, signal);
   const desktopActive = isDockerDesktop(context, deps.home);
   const desktopSocket = desktopActive ? unixSocketPath(context.endpoint) : null;
   const desktopPing = desktopSocket !== null && desktopSocket !== profile.dockerSocket ? await pingDocker(desktopSocket, deps.pingTimeoutMs, signal) : null;
-  const colima = deps.installed.colima && profileExists && !ping.ok ? await colimaStatus(deps, signal) : null;
-  const lima = deps.installed.limactl && profileExists && !ping.ok ? await limaInstance(deps, signal) : null;
+  const colima = look && !ping.ok ? await colimaStatus(deps, signal) : null;
+  const lima = look && deps.installed.limactl && !ping.ok ? await limaInstance(deps, signal) : null;
   return {
     at,
     profile,
