@@ -130,7 +130,7 @@ export class ActionExecutor {
       }
       case 'disk-unlock': {
         const result = await this.deps.runner.run('limactl', ['disk', 'unlock', action.disk], { timeoutMs: this.deps.commandTimeoutMs, signal, env: env.lima });
-        if (!existsSync(action.lockFile) && !isLink(action.lockFile)) return outcome(true, `disk "${action.disk}" unlocked`);
+        if (!present(action.lockFile)) return outcome(true, `disk "${action.disk}" unlocked`);
         // limactl warns and exits 0 when it refuses (the owner runs or has errors).
         return outcome(false, `disk "${action.disk}" is still locked: ${commandFailure(result) ?? lastError(result.stderr) ?? 'limactl refused'}`);
       }
@@ -194,9 +194,11 @@ export class ActionExecutor {
   }
 }
 
-function isLink(file: string): boolean {
+/** True when the path exists, a dangling link included (lstat does not follow it). */
+function present(file: string): boolean {
   try {
-    return lstatSync(file).isSymbolicLink();
+    lstatSync(file);
+    return true;
   } catch {
     return false;
   }

@@ -118,8 +118,11 @@ export class DockerService {
     const ping = await this.deps.ping(this.abort.signal);
     if (this.abort.signal.aborted) return;
     if (ping.ok) {
-      if (this.state.state !== 'healthy') this.log.info({ before: this.state.state }, `Docker answers on ${ping.socket}`);
-      if (this.downHandled) this.deps.gaveUp.clear();
+      if (this.state.state !== 'healthy') {
+        this.log.info({ before: this.state.state }, `Docker answers on ${ping.socket}`);
+        // Docker is back (whoever brought it back): automatic recoveries may run again.
+        this.deps.gaveUp.clear();
+      }
       this.downHandled = false;
       this.set({ state: 'healthy', summary: `Docker answers on ${ping.socket}`, lastHealthyAt: this.deps.clock.now() });
       return;
