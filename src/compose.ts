@@ -30,18 +30,28 @@ import type { ProcessTable } from './ports/processes.js';
 import { OllamaWatcher } from './ollama/watcher.js';
 import type { MemorySensor } from './core/memory.js';
 import type { CommandRunner } from './ports/command-runner.js';
-import type { BootSensor } from './ports/boot.js';
+import type { BootIdentity, BootSensor } from './ports/boot.js';
 import type { OllamaReading } from './guard/types.js';
 import { silentLogger, type Logger } from './ports/logger.js';
-import { createBootSensor, createMemorySensor, createNotifier, createProcessTable, createServerProbe } from './platform/index.js';
-import { RunRecordFiles, type StartFacts } from './daemon/previous-run.js';
+import { createBootSensor, createMemorySensor, createNotifier, createPidLookup, createProcessTable, createServerProbe } from './platform/index.js';
+import { RunRecordFiles, startFacts, type StartFacts } from './daemon/previous-run.js';
+import { colimaProfile, resolveColimaHome, type ColimaProfile } from './docker/colima-paths.js';
+import { ActionExecutor } from './docker/executor.js';
+import { gatherFacts } from './docker/gather.js';
+import { GaveUpFile } from './docker/gave-up-file.js';
+import { recover, type RecoveryDeps, type RecoveryReport } from './docker/recovery.js';
+import { DockerService } from './docker/service.js';
+import { ServiceChecker, type ServiceSpec } from './docker/services.js';
+import { pingDocker } from './docker/sockets.js';
+import type { ColimaFacts, PingResult } from './docker/types.js';
+import type { DiagnoseSettings } from './docker/diagnose.js';
 import { nodeSignaller } from './adapters/node-signaller.js';
 import { detectPlatform, type PlatformName } from './platform/platform.js';
 import { HEADROOM_VERSION } from './version.js';
 import { GiB, MiB } from './core/units.js';
 import { NodeCronSchedule } from './adapters/node-cron-schedule.js';
 import { ProbeHistoryFile } from './probe/history-file.js';
-import { RunLockFile } from './probe/run-lock.js';
+import { RunLockFile, type LockResult } from './probe/run-lock.js';
 import { ProbeRunner, type ProbeSettings } from './probe/runner.js';
 import { MISSED_AFTER_MS, ProbeService, runAndRecord } from './probe/service.js';
 import type { ProbeRun } from './probe/types.js';
@@ -599,11 +609,14 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     logger,
     dryRun,
   });
+  const docker = config.docker.enabled ? createDockerService(setup, surroundings, { runner, logger, notifier, dryRun: options.dryRun === true || config.docker.dryRun, start }) : null;
   let serverStopped: Promise<string> | null = null;
   let probesStopped: Promise<void> | null = null;
+  let dockerStopped: Promise<void> | null = null;
   stop.signal.addEventListener('abort', () => {
     probesStopped = probes.stop();
     serverStopped = server.shutdown();
+    dockerStopped = docker?.stop() ?? null;
   });
   const daemon = new Daemon({
     sensor,
@@ -616,6 +629,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     watcher: guarded?.watcher ?? null,
     server,
     probes,
+    docker,
     ollamaUrl: url,
     start,
     stateFile: paths.stateFile,
@@ -630,6 +644,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
       intervalMs: config.daemon.intervalMs,
       guard: guarded ? { ollama: url, dryRun } : 'disabled',
       probes: config.probe.enabled ? config.probe.schedule : 'on demand only',
+      docker: docker ? { profile: docker.status().profile, watchIntervalMs: config.docker.watchIntervalMs, dryRun: docker.status().dryRun } : 'disabled',
       stateFile: paths.stateFile,
       logFile: paths.logFile,
       staleTempFilesRemoved: removed,
@@ -641,6 +656,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   foreignLogs.unref();
   if (!stop.signal.aborted) {
     probes.start();
+    docker?.start();
     void server.ensure().then(
       (result) => logger.info({ component: 'ollama-server', plan: result.plan.summary, steps: result.steps, ok: result.ok }, 'Ollama server checked at start'),
       (error: unknown) => logger.error({ component: 'ollama-server', err: (error as Error).message }, 'could not check the Ollama server at start'),
@@ -653,6 +669,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     cancel.abort();
     await guarded?.guard.settle();
     await (probesStopped ?? probes.stop());
+    await (dockerStopped ?? docker?.stop());
     await sensor.close();
     const serverOutcome = await (serverStopped ?? server.shutdown());
     await lock.release();
@@ -662,4 +679,174 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     handle.flush();
   }
   return { exitCode: 0 };
+}
+
+/** The Docker recovery's files in the state folder: the lock shared by the daemon and the CLI, a profile's give-up record, colima.yaml kept during a delete. */
+function dockerFiles(paths: RuntimePaths, profile: string): { lock: string; gaveUp: string; backupDir: string } {
+  return { lock: path.join(paths.stateDir, 'docker-recover.lock'), gaveUp: path.join(paths.stateDir, `docker-recovery-${profile}.json`), backupDir: path.join(paths.stateDir, 'docker') };
+}
+
+/** The Docker recovery wired to real adapters, for one profile (docker.profile unless `profileName`). */
+export interface DockerParts {
+  profile: ColimaProfile;
+  /** Why that Colima home. */
+  homeWhy: string;
+  installed: ColimaFacts['installed'];
+  gather: (boot: BootIdentity | null, signal?: AbortSignal) => Promise<ColimaFacts>;
+  recovery: (boot: BootIdentity | null) => RecoveryDeps;
+  ping: (signal?: AbortSignal) => Promise<PingResult>;
+  lock: () => LockResult;
+  gaveUp: GaveUpFile;
+}
+
+/** Builds the Docker recovery: Colima's home and profile, the tools on PATH, the gather, the executor, the services. */
+export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { runner: CommandRunner; logger: Logger; dryRun: boolean; profileName?: string | undefined }): DockerParts {
+  const { config, paths, platform } = setup;
+  const settings = config.docker;
+  const home = resolveColimaHome(surroundings.env, surroundings.home, platform, existsSync);
+  const profile = colimaProfile(home.dir, deps.profileName ?? settings.profile);
+  const pathDirs = (surroundings.env.PATH ?? '').split(path.delimiter);
+  const onPath = (name: string): boolean => findBinary(pathDirs, isExecutableFile, name) !== null;
+  const installed = { colima: onPath('colima'), limactl: onPath('limactl'), docker: onPath('docker') };
+  // colima and limactl get their homes explicitly; nothing else of headroom's environment.
+  const env = { colima: { COLIMA_HOME: home.dir }, lima: { LIMA_HOME: profile.limaHome } };
+  const pids = createPidLookup(platform, deps.runner, paths.procRoot, readText, config.daemon.commandTimeoutMs, Date.now);
+  const files = dockerFiles(paths, profile.name);
+  const gather = (boot: BootIdentity | null, signal?: AbortSignal): Promise<ColimaFacts> =>
+    gatherFacts(
+      { profile, homeWhy: home.why, installed, runner: deps.runner, pids, ownUid: nodeSignaller.ownUid, env, processEnv: surroundings.env, home: surroundings.home, commandTimeoutMs: settings.commandTimeoutMs, pingTimeoutMs: settings.pingTimeoutMs, clock: systemClock },
+      boot?.bootedAt ?? null,
+      signal,
+    );
+  const executor = new ActionExecutor({
+    profile,
+    runner: deps.runner,
+    pids,
+    signaller: nodeSignaller,
+    clock: systemClock,
+    logger: deps.logger,
+    env,
+    commandTimeoutMs: settings.commandTimeoutMs,
+    startTimeoutMs: settings.startTimeoutMs,
+    stopTimeoutMs: settings.stopTimeoutMs,
+    killGraceMs: DOCKER_KILL_GRACE_MS,
+    backupDir: files.backupDir,
+    dryRun: deps.dryRun,
+  });
+  const specs: ServiceSpec[] = settings.services.map((service) => (service.container !== undefined ? { container: service.container } : { compose: expandHome(service.compose ?? '', surroundings.home), files: service.files ?? null }));
+  const checker = new ServiceChecker({
+    runner: deps.runner,
+    env: { DOCKER_HOST: `unix://${profile.dockerSocket}`, ...(surroundings.env.DOCKER_CONFIG ? { DOCKER_CONFIG: surroundings.env.DOCKER_CONFIG } : {}) },
+    commandTimeoutMs: settings.commandTimeoutMs,
+    upTimeoutMs: settings.startTimeoutMs,
+    allow: settings.allow,
+    logger: deps.logger,
+    dryRun: deps.dryRun,
+  });
+  // The longest a recovery can take: every start and its backoff, the stops, the second read, with room.
+  const longestMs = settings.startAttempts * settings.startTimeoutMs + settings.startBackoffMs * 2 ** settings.startAttempts + 3 * settings.stopTimeoutMs + settings.recheckMs + 600_000;
+  const lock = new RunLockFile(files.lock, process.pid, longestMs);
+  return {
+    profile,
+    homeWhy: home.why,
+    installed,
+    gather,
+    recovery: (boot) => ({
+      gather: (signal) => gather(boot, signal),
+      executor,
+      services: specs.length > 0 ? (signal) => checker.checkAll(specs, signal) : null,
+      settings: dockerSettings(config),
+      clock: systemClock,
+      logger: deps.logger,
+      dryRun: deps.dryRun,
+    }),
+    ping: (signal) => pingDocker(profile.dockerSocket, settings.pingTimeoutMs, signal),
+    lock: () => lock.acquire(),
+    gaveUp: new GaveUpFile(files.gaveUp),
+  };
+}
+
+/** What the Docker diagnosis may do, from config (a host agent younger than a start may take is a start under way). */
+export function dockerSettings(config: Config): Omit<DiagnoseSettings, 'manual'> {
+  const { start, startAttempts, startBackoffMs, recheckMs, startTimeoutMs, allow } = config.docker;
+  return { start, startAttempts, startBackoffMs, recheckMs, startingGraceMs: startTimeoutMs, allow };
+}
+
+/** Time between SIGTERM and SIGKILL when docker.allow.killProcesses ends a Lima process. */
+const DOCKER_KILL_GRACE_MS = 5000;
+
+/** The Docker watch of the daemon. */
+function createDockerService(setup: Setup, surroundings: Surroundings, deps: { runner: CommandRunner; logger: Logger; notifier: Notifier | null; dryRun: boolean; start: Promise<StartFacts | null> }): DockerService {
+  const parts = dockerParts(setup, surroundings, deps);
+  return new DockerService({
+    profile: parts.profile.name,
+    installed: parts.installed.colima,
+    recover: (trigger, boot, signal) => recover(parts.recovery(boot), trigger, signal),
+    ping: (signal) => parts.ping(signal),
+    watchIntervalMs: setup.config.docker.watchIntervalMs,
+    start: deps.start,
+    gaveUp: parts.gaveUp,
+    lock: { acquire: parts.lock },
+    notifier: deps.notifier,
+    clock: systemClock,
+    logger: deps.logger,
+    dryRun: deps.dryRun,
+  });
+}
+
+/** This boot and the run before it, read without writing anything (for the docker commands). */
+async function readStartOnce(setup: Setup, runner: CommandRunner): Promise<StartFacts> {
+  const boot = await createBootSensor(setup.platform, runner, setup.paths.procRoot, readText, setup.config.daemon.commandTimeoutMs).read();
+  return startFacts(new RunRecordFiles(setup.paths.stateDir).readPrevious(), boot);
+}
+
+/** What `headroom docker status` shows: the facts, their diagnosis, this boot, and the daemon's view when one runs. */
+export interface DockerLook {
+  facts: ColimaFacts;
+  start: StartFacts;
+  gaveUp: ReturnType<GaveUpFile['read']>;
+}
+
+/** Reads the profile once and changes nothing (`headroom docker status`). */
+export async function lookAtDockerOnce(setup: Setup, surroundings: Surroundings, options: { profile?: string | undefined }): Promise<DockerLook & { parts: DockerParts }> {
+  const runner = new ChildProcessRunner(surroundings.env);
+  const parts = dockerParts(setup, surroundings, { runner, logger: silentLogger, dryRun: true, profileName: options.profile });
+  const start = await readStartOnce(setup, runner);
+  return { facts: await parts.gather(start.boot), start, gaveUp: parts.gaveUp.read(), parts };
+}
+
+/** `headroom docker recover`: one recovery now, under the lock shared with the daemon, logged to the log file. */
+export async function recoverDockerOnce(setup: Setup, surroundings: Surroundings, options: { dryRun: boolean; profile?: string | undefined }): Promise<RecoveryReport | { busyPid: number }> {
+  process.umask(0o077);
+  await mkdir(setup.paths.stateDir, { recursive: true, mode: 0o700 });
+  await mkdir(setup.paths.logDir, { recursive: true, mode: 0o700 });
+  const handle = createLogger({ level: setup.config.log.level, file: setup.paths.logFile, stdout: 'off', isTTY: false });
+  const logger = handle.logger.child({ command: 'docker' });
+  const runner = new ChildProcessRunner(surroundings.env);
+  const dryRun = options.dryRun || setup.config.docker.dryRun;
+  const parts = dockerParts(setup, surroundings, { runner, logger, dryRun, profileName: options.profile });
+  const lock = parts.lock();
+  if (!lock.held) {
+    handle.flush();
+    return { busyPid: lock.holderPid };
+  }
+  try {
+    const { boot } = await readStartOnce(setup, runner);
+    const report = await recover(parts.recovery(boot), 'manual');
+    if (!dryRun) {
+      if (report.outcome === 'failed') parts.gaveUp.write({ profile: parts.profile.name, bootId: boot.id, bootedAt: boot.bootedAt, at: report.finishedAt, summary: report.summary });
+      else parts.gaveUp.clear();
+    }
+    return report;
+  } finally {
+    lock.release();
+    handle.flush();
+  }
+}
+
+/** A quick look for `headroom status` without a daemon: colima on PATH, and /_ping. */
+export async function dockerLineOnce(setup: Setup, surroundings: Surroundings): Promise<{ profile: string; installed: boolean; ping: PingResult } | null> {
+  if (!setup.config.docker.enabled) return null;
+  const parts = dockerParts(setup, surroundings, { runner: new ChildProcessRunner(surroundings.env), logger: silentLogger, dryRun: true });
+  return { profile: parts.profile.name, installed: parts.installed.colima, ping: await parts.ping() };
 }

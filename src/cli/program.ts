@@ -14,6 +14,7 @@ import { registerProbe } from './commands/probe.js';
 import { registerService } from './commands/service.js';
 import { registerLogs } from './commands/logs.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerDocker } from './commands/docker.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
@@ -40,6 +41,7 @@ export function buildProgram(surroundings: Surroundings, io: CliIo, outcome: Com
   registerService(program, surroundings, io, outcome);
   registerLogs(program, surroundings, io, outcome);
   registerDoctor(program, surroundings, io, outcome);
+  registerDocker(program, surroundings, io, outcome);
   program.addHelpText('after', '\nExit codes: 0 ok, 1 runtime failure, 64 usage error, 78 config error.');
   return program;
 }

@@ -65,6 +65,11 @@ describe('renderStatus', () => {
     expect(renderStatus(memory, null, AT, null)).toContain('ollama    not watched (guard.enabled is false)');
   });
 
+  it('adds the docker line it is given, after the others', () => {
+    const text = renderStatus(memory, null, AT, null, null, null, null, 'docker    healthy: Docker answers on /u/.colima/default/docker.sock (colima default)');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('docker    healthy: Docker answers on /u/.colima/default/docker.sock (colima default)');
+  });
+
   it('says when it sampled itself and lists what failed', () => {
     const text = renderStatus(
       { ...memory, totalBytes: null, availableBytes: null, swapUsedBytes: null, pressure: 'unknown', errors: ['sysctl: timed out after 2000 ms'] },

@@ -53,6 +53,7 @@ export function renderStatus(
   guard: GuardStatus | null = null,
   server: ServerStatus | null = null,
   probe: { lastRun: ProbeRun | null; status: ProbeStatus | null } | null = null,
+  docker: string | null = null,
 ): string {
   const lines: string[] = [];
   if (daemon) {
@@ -82,6 +83,7 @@ export function renderStatus(
   if (guard) lines.push(guardLine(guard, now));
   if (server) lines.push(...serverLines(server));
   if (probe) lines.push(probeLine(probe.lastRun, probe.status, now));
+  if (docker) lines.push(docker);
   for (const error of memory.errors ?? []) lines.push(`error     ${error}`);
   return `${lines.join('\n')}\n`;
 }

@@ -50,6 +50,19 @@ describe('parseConfigText', () => {
     expect(issues.map((issue) => issue.path).sort()).toEqual(['probe.probes.1.expect', 'probe.probes.1.name']);
   });
 
+  it('checks the docker section: one of container or compose per service, files only with compose, deleteData only with deleteVm', () => {
+    const issues = issuesOf('docker:\n  services:\n    - {container: chromadb, compose: ~/s}\n    - {files: [a.yaml]}\n    - {compose: rel/dir}\n  allow:\n    deleteData: true\n');
+    expect(issues.map((issue) => [issue.path, issue.line, issue.message]).sort()).toEqual([
+      ['docker.allow.deleteData', 7, 'needs deleteVm: the data is deleted with the VM'],
+      ['docker.services.0', 3, 'give either container (a name) or compose (a project folder), not both and not neither'],
+      ['docker.services.1', 4, 'give either container (a name) or compose (a project folder), not both and not neither'],
+      ['docker.services.1.files', 4, 'files belong to a compose project: add compose (its folder)'],
+      ['docker.services.2.compose', 5, 'must be an absolute path or start with ~/'],
+    ]);
+    expect(issuesOf('docker:\n  profile: "my profile"\n  start: sometimes\n').map((issue) => issue.path)).toEqual(['docker.profile', 'docker.start']);
+    expect(parseConfigText('docker:\n  services:\n    - container: chromadb\n    - {compose: ~/stack, files: [compose.yaml]}\n', 'x.yaml').docker.services).toEqual([{ container: 'chromadb' }, { compose: '~/stack', files: ['compose.yaml'] }]);
+  });
+
   it('names an unknown top-level key', () => {
     const [issue] = issuesOf('log:\n  level: info\nbogus: 1\n');
     expect(issue).toMatchObject({ path: 'bogus', line: 3 });

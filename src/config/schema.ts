@@ -141,6 +141,49 @@ const probeSchema = z
   })
   .prefault({});
 
+/** A Docker service headroom verifies after a recovery: a container by name, or a compose project by its folder. */
+const dockerServiceSchema = z
+  .strictObject({
+    container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a container name: letters, digits, _ . - (as docker names them)').optional(),
+    compose: pathSetting.optional(),
+    files: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .superRefine((value, ctx) => {
+    if ((value.container === undefined) === (value.compose === undefined)) ctx.addIssue({ code: 'custom', message: 'give either container (a name) or compose (a project folder), not both and not neither' });
+    if (value.files !== undefined && value.compose === undefined) ctx.addIssue({ code: 'custom', path: ['files'], message: 'files belong to a compose project: add compose (its folder)' });
+  });
+
+const dockerSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('watch Docker in the daemon and recover Colima'),
+    profile: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a Colima profile name: letters, digits, _ . -').max(60).default('default').describe('the Colima profile'),
+    start: z.enum(['wasRunning', 'always', 'never']).default('wasRunning').describe('when the daemon may run colima start'),
+    dryRun: z.boolean().default(false).describe('log what recovery would do, and do nothing'),
+    watchIntervalMs: z.number().int().min(1000).max(3_600_000).default(30_000).describe('time between /_ping checks'),
+    pingTimeoutMs: z.number().int().min(100).max(30_000).default(3000).describe('timeout of one /_ping'),
+    commandTimeoutMs: z.number().int().min(100).max(600_000).default(30_000).describe('timeout of each colima status, limactl, docker call'),
+    recheckMs: z.number().int().min(0).max(600_000).default(10_000).describe('wait before a Broken or false Running is read again'),
+    startTimeoutMs: z.number().int().min(1000).max(3_600_000).default(600_000).describe('timeout of colima start'),
+    stopTimeoutMs: z.number().int().min(1000).max(600_000).default(120_000).describe('timeout of colima stop and delete'),
+    startAttempts: z.number().int().min(1).max(10).default(3).describe('colima start attempts per recovery'),
+    startBackoffMs: z.number().int().min(0).max(3_600_000).default(30_000).describe('wait before the second start; doubles each attempt'),
+    allow: z
+      .strictObject({
+        deleteVm: z.boolean().default(false).describe('colima delete once the starts failed (keeps colima.yaml and the data disk)'),
+        deleteData: z.boolean().default(false).describe('with deleteVm: also delete the container data (colima delete --data)'),
+        removeContainers: z.boolean().default(false).describe('docker rm a stopped container that holds a service\'s name'),
+        composeDown: z.boolean().default(false).describe('docker compose down before up when up failed'),
+        forceRecreate: z.boolean().default(false).describe('docker compose up --force-recreate when up failed'),
+        killProcesses: z.boolean().default(false).describe('SIGTERM/SIGKILL a Lima or Colima process of yours that colima stop left'),
+      })
+      .superRefine((value, ctx) => {
+        if (value.deleteData && !value.deleteVm) ctx.addIssue({ code: 'custom', path: ['deleteData'], message: 'needs deleteVm: the data is deleted with the VM' });
+      })
+      .prefault({}),
+    services: z.array(dockerServiceSchema).default([]).describe('containers and compose projects to bring back'),
+  })
+  .prefault({});
+
 /** The whole config file. */
 export const configSchema = z.strictObject({
   daemon: z
@@ -216,6 +259,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   guard: guardSchema,
   probe: probeSchema,
+  docker: dockerSchema,
   launchd: z
     .strictObject({
       label: z

@@ -100,6 +100,28 @@ describe('Daemon', () => {
     expect(saved.at(-1)?.probe).toEqual(status);
   });
 
+  it('gives the Docker watch its turn every tick and keeps its status in the state', async () => {
+    const clock = new SimClock();
+    const saved: DaemonState[] = [];
+    let ticks = 0;
+    const status = { profile: 'default', state: 'healthy' as const, summary: 'Docker answers on /u/.colima/default/docker.sock', checkedAt: 1, lastHealthyAt: 1, lastRecovery: null, dryRun: false };
+    const daemon = new Daemon({
+      sensor: scriptedSensor(clock, ['normal']),
+      clock,
+      logger: captureLogger(),
+      platform: 'linux',
+      intervalMs: 1000,
+      stateFile: '/unused',
+      pid: 42,
+      docker: { tick: () => void (ticks += 1), status: () => status },
+      saveState: (_file, state) => void saved.push(structuredClone(state)),
+    });
+    await daemon.tick();
+    await daemon.tick();
+    expect(ticks).toBe(2);
+    expect(saved.at(-1)?.docker).toEqual(status);
+  });
+
   it('keeps running when the sensor throws, recording an unknown sample', async () => {
     const { clock, saved, logger, daemon } = makeDaemon(['normal', new Error('sysctl exploded'), 'warn']);
     const controller = new AbortController();

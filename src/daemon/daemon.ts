@@ -11,6 +11,7 @@ import type { Guard } from '../guard/guard.js';
 import type { OllamaWatcher } from '../ollama/watcher.js';
 import type { ServerStatus } from '../ollama/server.js';
 import type { ProbeStatus } from '../probe/service.js';
+import type { DockerStatus } from '../docker/service.js';
 import type { PlatformName } from '../platform/platform.js';
 import type { StartFacts } from './previous-run.js';
 import { writeState, type DaemonState } from './state-file.js';
@@ -34,6 +35,8 @@ export interface DaemonDeps {
   server?: { tick(): void; readonly current: ServerStatus | null } | null;
   /** The scheduled probes: the loop catches up a run missed while the machine slept; their status goes in the state. */
   probes?: { tick(): void; status(): ProbeStatus } | null;
+  /** The Docker watch: its /_ping runs from the loop (in the background), its status goes in the state. */
+  docker?: { tick(): void; status(): DockerStatus } | null;
   /** What the daemon learns at start about the boot and the run before it (read in the background), for the state. */
   start?: Promise<StartFacts | null> | null;
   stateFile: string;
@@ -107,6 +110,7 @@ export class Daemon {
       this.report(snapshot);
       this.deps.server?.tick();
       this.deps.probes?.tick();
+      this.deps.docker?.tick();
       if (this.deps.guard) await this.deps.guard.tick(snapshot, signal);
     } catch (error) {
       // The guard catches its own failures; this is the last line, so that nothing ends the loop.
@@ -117,7 +121,7 @@ export class Daemon {
     return snapshot;
   }
 
-  private guardState(): Pick<DaemonState, 'ollama' | 'guard' | 'server' | 'probe'> {
+  private guardState(): Pick<DaemonState, 'ollama' | 'guard' | 'server' | 'probe' | 'docker'> {
     const watcher = this.deps.watcher;
     const reading = watcher?.current;
     return {
@@ -133,6 +137,7 @@ export class Daemon {
       guard: this.deps.guard ? this.deps.guard.status() : null,
       server: this.deps.server?.current ?? null,
       probe: this.deps.probes?.status() ?? null,
+      docker: this.deps.docker?.status() ?? null,
     };
   }
 

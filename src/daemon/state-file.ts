@@ -12,6 +12,7 @@ import type { MemorySnapshot } from '../core/memory.js';
 import type { GuardStatus } from '../guard/guard.js';
 import type { ServerStatus } from '../ollama/server.js';
 import type { ProbeStatus } from '../probe/service.js';
+import type { DockerStatus } from '../docker/service.js';
 import type { ModelKind } from '../ports/ollama.js';
 import type { OllamaStatus } from '../guard/types.js';
 import type { PlatformName } from '../platform/platform.js';
@@ -44,6 +45,8 @@ export interface DaemonState {
   server?: ServerStatus | null;
   /** The scheduled probes: next run, failure streak, last run; null when the daemon runs none. */
   probe?: ProbeStatus | null;
+  /** Docker and the Colima profile headroom watches; null when the watch is off (docker.enabled: false). */
+  docker?: DockerStatus | null;
   /** This boot, and the run before this one: a reboot since, an unclean stop; absent in older files. */
   start?: StartFacts | null;
   /** Epoch ms of a clean stop; absent while running or after a crash. */

@@ -12,6 +12,9 @@ import type { Notifier } from '../ports/notifier.js';
 import type { ProcessTable } from '../ports/processes.js';
 import type { ServerProbe } from '../ports/serving.js';
 import type { BootSensor } from '../ports/boot.js';
+import type { PidLookup } from '../ports/pid-lookup.js';
+import { DarwinPidLookup } from './darwin/pid-lookup.js';
+import { LinuxPidLookup } from './linux/pid-lookup.js';
 import { DarwinBootSensor } from './darwin/boot.js';
 import { LinuxBootSensor } from './linux/boot.js';
 import { DarwinProcessTable } from './darwin/processes.js';
@@ -82,4 +85,9 @@ export function createServerProbe(platform: PlatformName, runner: CommandRunner,
 /** Which boot this is: one sysctl call on macOS, procfs on Linux. */
 export function createBootSensor(platform: PlatformName, runner: CommandRunner, procRoot: string, readText: ReadText, commandTimeoutMs: number): BootSensor {
   return platform === 'darwin' ? new DarwinBootSensor(runner, commandTimeoutMs) : new LinuxBootSensor(procRoot, readText);
+}
+
+/** Who a pid names now (for PID files): one `ps -p` on macOS, procfs on Linux. */
+export function createPidLookup(platform: PlatformName, runner: CommandRunner, procRoot: string, readText: ReadText, commandTimeoutMs: number, now: () => number): PidLookup {
+  return platform === 'darwin' ? new DarwinPidLookup(runner, commandTimeoutMs, now) : new LinuxPidLookup(procRoot, readText);
 }

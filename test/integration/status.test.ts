@@ -131,6 +131,8 @@ describe('headroom status --platform linux, against a fake proc root', () => {
       },
       // No daemon and no run yet.
       probe: { lastRun: null, status: null },
+      // Without a daemon: whether colima is on PATH (this machine's) and one /_ping of the profile's socket (none in this HOME).
+      docker: { profile: 'default', installed: expect.any(Boolean) as boolean, ping: expect.objectContaining({ ok: false, socket: expect.stringMatching(/\/default\/docker\.sock$/) as string }) as unknown },
     });
   });
 });

@@ -1,6 +1,7 @@
 /** `headroom status`: the daemon's latest sample, or a fresh one when no daemon runs. */
 import type { Command } from 'commander';
-import { inspectServerOnce, loadSetup, readOllamaOnce, readProbeRuns, sampleOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
+import { dockerLineOnce, inspectServerOnce, loadSetup, readOllamaOnce, readProbeRuns, sampleOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
+import type { DockerStatus } from '../../docker/service.js';
 import type { MemorySnapshot } from '../../core/memory.js';
 import { probeDaemon } from '../../daemon/instance-lock.js';
 import { readState, StateFileError, type OllamaState } from '../../daemon/state-file.js';
@@ -11,13 +12,14 @@ import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import type { CommandOutcome } from '../outcome.js';
 import { renderStatus, type StatusDaemon } from '../status-text.js';
+import { dockerLine } from '../docker-text.js';
 
 /** Adds `status`. */
 export function registerStatus(program: Command, surroundings: Surroundings, io: CliIo, outcome: CommandOutcome): void {
   program
     .command('status')
     .description("show memory use, pressure and swap: the daemon's latest sample, or a fresh one when no daemon runs")
-    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …, "server": …, "probe": {"lastRun", "status"}}')
+    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …, "server": …, "probe": {"lastRun", "status"}, "docker": …}')
     .action(async (options: { json?: boolean }, command: Command) => {
       const setup = await loadSetup(command.optsWithGlobals<GlobalOptions>(), surroundings);
       const hello = await probeDaemon(setup.paths.socketFile);
@@ -27,6 +29,7 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
       let guard: GuardStatus | null = null;
       let server: ServerStatus | null = null;
       let probeStatus: ProbeStatus | null = null;
+      let docker: DockerStatus | null = null;
       if (hello) {
         daemon = { pid: hello.pid, lastSampleAt: null };
         try {
@@ -38,6 +41,7 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
             guard = state.guard ?? null;
             server = state.server ?? null;
             probeStatus = state.probe ?? null;
+            docker = state.docker ?? null;
           }
         } catch (error) {
           if (!(error instanceof StateFileError)) throw error;
@@ -58,8 +62,11 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
       server ??= await inspectServerOnce(setup, surroundings);
       // The newest run, by the daemon or by "headroom probe"; the schedule only while a daemon runs.
       const probe = { lastRun: readProbeRuns(setup).at(-1) ?? probeStatus?.lastRun ?? null, status: probeStatus };
-      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon, ollama, guard, server, probe })}\n`);
-      else io.stdout(renderStatus(memory, daemon, Date.now(), ollama, guard, server, probe));
+      // Without a daemon: colima on PATH and one /_ping, nothing more.
+      const dockerQuick = docker === null ? await dockerLineOnce(setup, surroundings) : null;
+      const dockerJson = docker ?? (dockerQuick ? { profile: dockerQuick.profile, installed: dockerQuick.installed, ping: dockerQuick.ping } : null);
+      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon, ollama, guard, server, probe, docker: dockerJson })}\n`);
+      else io.stdout(renderStatus(memory, daemon, Date.now(), ollama, guard, server, probe, dockerLine(docker, dockerQuick)));
       outcome.exitCode = ExitCode.ok;
     });
 }
