@@ -25,7 +25,7 @@ describe('the simulated memory model', () => {
     const ps = ollama.listLoaded();
     clock.advance(3000); // headroom's client gives up after its timeout
     await expect(ps).rejects.toThrow('GET /api/ps: no answer within 3000 ms');
-    expect(ollama.processes()).toEqual([{ pid: 40000, ppid: 39999, command: expect.stringMatching(/ollama runner --ollama-engine --model \/Users\/sim\/\.ollama\/models\/blobs\/sha256-[0-9a-f]{64} --port 40000$/) as string }]);
+    expect(ollama.processes()).toEqual([{ pid: 39999, ppid: 1, command: '/Applications/Ollama.app/Contents/Resources/ollama serve' }, { pid: 40000, ppid: 39999, command: expect.stringMatching(/ollama runner --ollama-engine --model \/Users\/sim\/\.ollama\/models\/blobs\/sha256-[0-9a-f]{64} --port 40000$/) as string }]);
     clock.advance(2000);
     expect(machine.observe().availableBytes).toBe(30 * GiB); // 48 − 8 − half of 20
     clock.advance(5000);
@@ -47,7 +47,7 @@ describe('the simulated memory model', () => {
     ollama.request({ ...REQUEST, model: 'n:8b' });
     clock.advance(2000);
     expect(machine.observe().availableBytes).toBe(36 * GiB);
-    expect(ollama.processTable().send(ollama.processes()[0]!.pid, 'SIGTERM')).toBe(true);
+    expect(ollama.processTable().send(ollama.processes()[1]!.pid, 'SIGTERM')).toBe(true);
     expect(machine.observe().availableBytes).toBe(40 * GiB);
     expect(ollama.events.at(-1)).toMatchObject({ event: 'runner-stopped', model: 'n:8b' });
   });

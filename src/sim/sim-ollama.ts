@@ -41,6 +41,8 @@ interface SimModel {
 
 /** The uid the simulated user (and headroom) runs as. */
 export const SIM_UID = 501;
+/** The simulated Ollama server's pid: every runner is its child. */
+const SIM_SERVER_PID = 39_999;
 /** A blob digest for a model name, stable from run to run. */
 function blobDigest(name: string): string {
   return createHash('sha256').update(name).digest('hex');
@@ -117,15 +119,16 @@ export class SimOllama implements OllamaApi {
     return now < model.loadStartedAt + model.loadMs;
   }
 
-  /** The runner processes, as `ps` would list them. */
+  /** The server and its runner processes, as `ps` would list them. */
   processes(): ProcessInfo[] {
     const now = this.clock.now();
     this.expire(now);
-    return this.present(now).map((model) => ({
+    const server = { pid: SIM_SERVER_PID, ppid: 1, command: '/Applications/Ollama.app/Contents/Resources/ollama serve' };
+    return [server, ...this.present(now).map((model) => ({
       pid: model.pid,
-      ppid: 39_999,
+      ppid: SIM_SERVER_PID,
       command: `/Applications/Ollama.app/Contents/Resources/ollama runner --ollama-engine --model /Users/sim/.ollama/models/blobs/sha256-${blobDigest(model.name.split('#')[0] ?? model.name)} --port ${model.pid}`,
-    }));
+    }))];
   }
 
   /** A signal to a runner: the runner dies, its load fails, its memory is free at once. */
