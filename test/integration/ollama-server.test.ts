@@ -119,16 +119,19 @@ describe('headroom ollama start|status|restart|stop, under real pm2', () => {
 
   it('backs off through a crash loop, then pm2 gives up: errored, said at once', async () => {
     const b = await sandbox();
+    // A backoff well above the fake's start-up time (about 0.1-0.3 s, more on a loaded machine),
+    // so that the growth of the delay shows through it.
+    await b.writeConfig({ ollama: { restart: { minUptimeMs: 1500, maxRestarts: 3, backoffMs: 400 } } });
     await b.fake.setMode('crash');
     const result = await b.cli(['ollama', 'start']);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/serve exited 3 times in a row \(last exit code 1\) and pm2 gave up; see .*ollama\.err\.log/);
     const starts = await b.fake.starts();
     expect(starts).toHaveLength(3);
-    // backoffMs 100, then ×1.5: the second gap is longer than the first, and both at least the delay.
+    // backoffMs 400, then ×1.5: the second gap is longer than the first, and both at least the delay.
     const gaps = [starts[1]!.at - starts[0]!.at, starts[2]!.at - starts[1]!.at];
-    expect(gaps[0]).toBeGreaterThanOrEqual(100);
-    expect(gaps[1]).toBeGreaterThanOrEqual(150);
+    expect(gaps[0]).toBeGreaterThanOrEqual(400);
+    expect(gaps[1]).toBeGreaterThanOrEqual(600);
     expect(gaps[1]).toBeGreaterThan(gaps[0]!);
     const status = await statusJson(b);
     expect(status.managed?.app).toMatchObject({ status: 'errored', restarts: 2, exitCode: 1 });
