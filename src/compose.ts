@@ -255,7 +255,7 @@ export async function withOllamaServer<T>(setup: Setup, surroundings: Surroundin
     handle = createLogger({ level: setup.config.log.level, file: setup.paths.logFile, stdout: 'off', isTTY: false });
   }
   const runner = new ChildProcessRunner(surroundings.env);
-  const processes = createProcessTable(setup.platform, runner, setup.paths.procRoot, setup.config.daemon.commandTimeoutMs);
+  const processes = createProcessTable(setup.platform, runner, setup.paths.processRoot, setup.config.daemon.commandTimeoutMs);
   const notifier = setup.config.notify.enabled ? createNotifier(setup.platform, runner) : null;
   const logger = handle ? handle.logger.child({ command: 'ollama' }) : silentLogger;
   const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun: options.dryRun });
@@ -552,7 +552,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   const dryRun = options.dryRun === true || config.guard.dryRun;
   const url = ollamaUrl(setup, surroundings);
   const notifier = config.notify.enabled ? createNotifier(setup.platform, runner) : null;
-  const processes = createProcessTable(setup.platform, runner, paths.procRoot, config.daemon.commandTimeoutMs);
+  const processes = createProcessTable(setup.platform, runner, paths.processRoot, config.daemon.commandTimeoutMs);
   const guarded = createGuard(setup, { url, runner, sensor, logger, dryRun, notifier, processes });
   const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun });
   const probes = new ProbeService({

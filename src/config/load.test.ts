@@ -50,6 +50,20 @@ describe('parseConfigText', () => {
     expect(issues.map((issue) => issue.path).sort()).toEqual(['probe.probes.1.expect', 'probe.probes.1.name']);
   });
 
+  it('names a guarded pattern that does not compile, or matches everything, by its index and line', () => {
+    const issues = issuesOf('processes:\n  guarded:\n    - pattern: "mlx_lm\\\\.lora"\n      action: term\n    - pattern: "(unclosed"\n    - pattern: ".*"\n      stage: loud\n');
+    expect(issues).toEqual([
+      { path: 'processes.guarded.1.pattern', line: 5, message: expect.stringMatching(/^not a regular expression: .*Unterminated group/) as string },
+      { path: 'processes.guarded.2.pattern', line: 6, message: expect.stringMatching(/^matches an empty command line/) as string },
+      { path: 'processes.guarded.2.stage', line: 7, message: expect.stringMatching(/"warn"\|"critical"/) as string },
+    ]);
+  });
+
+  it('fills a guarded process\'s defaults: stage critical, action notify, a 10 s grace', () => {
+    const config = parseConfigText('processes:\n  guarded:\n    - pattern: "mlx_lm\\\\.lora"\n', 'c.yaml');
+    expect(config.processes.guarded).toEqual([{ pattern: 'mlx_lm\\.lora', stage: 'critical', action: 'notify', graceMs: 10_000 }]);
+  });
+
   it('names an unknown top-level key', () => {
     const [issue] = issuesOf('log:\n  level: info\nbogus: 1\n');
     expect(issue).toMatchObject({ path: 'bogus', line: 3 });
