@@ -40,7 +40,7 @@ describe('renderStatus', () => {
     const guard = {
       level: 'warn' as const,
       dryRun: false,
-      incident: { id: 2, startedAt: AT - 30_000, peak: 'warn' as const, unloaded: ['qwen3:8b'], noticeSent: true, attempted: [] },
+      incident: { id: 2, startedAt: AT - 30_000, peak: 'warn' as const, unloaded: ['qwen3:8b'], noticeSent: true, attempted: [], emergency: null },
       unloading: ['gemma3:4b'],
       lastUnload: null,
     };

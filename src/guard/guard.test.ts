@@ -124,6 +124,21 @@ describe('Guard', () => {
     expect(unloading?.fields).toMatchObject({ rule: 'warn', models: ['old:8b'], snapshot: { at: T0 + 2100, memory: { pressure: 'warn' } } });
   });
 
+  it('unloads every model at once on an emergency, even on calm memory, tells the user, and opens the process stage after the cooldown', async () => {
+    const guard = makeGuard({ ...RULES, cooldownMs: 1000 });
+    fresh = memory(0.1, 'normal', 20);
+    await guard.tick(memory(0, 'normal', 20), undefined, 'WindowServer: timed out fence');
+    expect(guard.processStage).toBeNull();
+    await guard.settle();
+    expect([...fake.unloads].sort()).toEqual(['new:8b', 'old:8b']);
+    expect(notifier.sent).toEqual([{ title: 'headroom: memory emergency, the screen may freeze', message: expect.stringContaining('emergency: WindowServer: timed out fence. Unloading') as string }]);
+    fresh = memory(2.1, 'normal', 20);
+    await guard.tick(memory(2, 'normal', 20), undefined, 'WindowServer: timed out fence');
+    expect(guard.processStage).toBe('critical');
+    await guard.tick(memory(3, 'normal', 20));
+    expect(guard.processStage).toBeNull();
+  });
+
   it('re-samples before acting: skips the unload when memory has recovered, tells nobody, and starts no cooldown', async () => {
     const guard = makeGuard();
     fresh = memory(2.1, 'normal', 20);
