@@ -32,7 +32,24 @@ import type { CommandRunner } from './ports/command-runner.js';
 import type { BootSensor } from './ports/boot.js';
 import type { OllamaReading } from './guard/types.js';
 import { silentLogger, type Logger } from './ports/logger.js';
-import { createBootSensor, createMemorySensor, createNotifier, createProcessTable, createServerProbe } from './platform/index.js';
+import {
+  createBootSensor,
+  createMemorySensor,
+  createNotifier,
+  createPrecursorLog,
+  createProcessInspector,
+  createProcessTable,
+  createServerProbe,
+  createWindowServerSensor,
+} from './platform/index.js';
+import type { ProcessInspector } from './ports/processes.js';
+import { fixedWindowServer, WindowServerWatch } from './windowserver/watch.js';
+import { IdentityFile } from './windowserver/identity-file.js';
+import { HeaviestProcesses } from './processes/heaviest.js';
+import { ProcessGuard } from './processes/guard.js';
+import { guardedRules } from './processes/rules.js';
+import type { ProtectedPid } from './processes/protect.js';
+import { previewProcesses, type ProcessPreview } from './processes/preview.js';
 import { RunRecordFiles, type StartFacts } from './daemon/previous-run.js';
 import { nodeSignaller } from './adapters/node-signaller.js';
 import { detectPlatform, type PlatformName } from './platform/platform.js';
@@ -462,6 +479,60 @@ async function recordStart(files: RunRecordFiles, boot: BootSensor, startedAt: n
   }
 }
 
+/** The WindowServer watch on macOS; a fixed status on Linux (not applicable) or when it is off. */
+function createWindowServerWatch(
+  setup: Setup,
+  deps: { runner: CommandRunner; inspector: ProcessInspector; start: Promise<StartFacts | null>; logger: Logger; notifier: Notifier | null; signal: AbortSignal },
+): WindowServerWatch | ReturnType<typeof fixedWindowServer> {
+  const { config, platform, paths } = setup;
+  const sensor = createWindowServerSensor(platform, deps.runner, deps.inspector, config.daemon.commandTimeoutMs);
+  if (!sensor) return fixedWindowServer('not applicable', 'Linux has no WindowServer');
+  if (!config.windowServer.enabled) return fixedWindowServer('unknown', 'not followed (windowServer.enabled is false)');
+  return new WindowServerWatch({
+    sensor,
+    log: config.windowServer.readLog ? createPrecursorLog(platform, deps.runner) : null,
+    identity: new IdentityFile(paths.stateDir),
+    start: deps.start,
+    clock: systemClock,
+    logger: deps.logger,
+    notifier: deps.notifier,
+    rules: config.windowServer,
+    signal: deps.signal,
+  });
+}
+
+/**
+ * The pids protected with their descendants besides those the protected set knows by name:
+ * pm2's daemon (from its pid file in headroom's PM2_HOME, read fresh) and whoever serves Ollama.
+ */
+export function protectedPids(paths: RuntimePaths, server: { readonly current: ServerStatus | null } | null): ProtectedPid[] {
+  const pids: ProtectedPid[] = [];
+  try {
+    const pid = Number(readFileSync(path.join(pm2Home(paths), 'pm2.pid'), 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 1) pids.push({ pid, what: "headroom's pm2 daemon" });
+  } catch {
+    // No pm2 daemon runs.
+  }
+  const owner = server?.current?.owner;
+  if (owner && 'pid' in owner && owner.kind !== 'foreign') pids.push({ pid: owner.pid, what: 'the Ollama server' });
+  if (owner?.kind === 'app' && owner.appPid !== null) pids.push({ pid: owner.appPid, what: 'Ollama.app' });
+  return pids;
+}
+
+/**
+ * `headroom processes`: the heaviest processes now (one `top` and one `ps` on macOS; /proc on
+ * Linux) and what the guarded patterns would do with what runs. `daemonPid`: the running
+ * daemon, protected with its children like headroom itself.
+ */
+export async function previewProcessesNow(setup: Setup, surroundings: Surroundings, options: { limit: number; daemonPid: number | null }): Promise<ProcessPreview> {
+  const runner = new ChildProcessRunner(surroundings.env);
+  const inspector = createProcessInspector(setup.platform, runner, setup.paths.processRoot, setup.config.daemon.commandTimeoutMs);
+  const [heaviest, processes] = [await inspector.heaviest(options.limit), await inspector.list()];
+  const named = protectedPids(setup.paths, null);
+  if (options.daemonPid !== null) named.push({ pid: options.daemonPid, what: 'the headroom daemon' });
+  return previewProcesses({ processes, heaviest, rules: guardedRules(setup.config), ownUid: nodeSignaller.ownUid, ownPid: process.pid, protectedPids: named });
+}
+
 /** How a daemon run ended. */
 export interface DaemonExit {
   exitCode: number;
@@ -555,6 +626,25 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   const processes = createProcessTable(setup.platform, runner, paths.processRoot, config.daemon.commandTimeoutMs);
   const guarded = createGuard(setup, { url, runner, sensor, logger, dryRun, notifier, processes });
   const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun });
+  const inspector = createProcessInspector(setup.platform, runner, paths.processRoot, config.daemon.commandTimeoutMs);
+  const windowServer = createWindowServerWatch(setup, { runner, inspector, start, logger, notifier, signal: cancel.signal });
+  const heaviest = new HeaviestProcesses({ inspector, clock: systemClock, logger, top: config.processes.top, sampleIntervalMs: config.processes.sampleIntervalMs, signal: cancel.signal });
+  // Part of the guard: it acts at the stage the guard opens once Ollama is freed.
+  const processGuard = guarded
+    ? new ProcessGuard({
+        inspector,
+        signaller: nodeSignaller,
+        clock: systemClock,
+        logger,
+        notifier,
+        rules: guardedRules(config),
+        cooldownMs: config.processes.cooldownMs,
+        dryRun,
+        protectedPids: () => protectedPids(paths, server),
+        knownMemory: (pid) => heaviest.memoryOf(pid),
+        signal: cancel.signal,
+      })
+    : null;
   const probes = new ProbeService({
     ...probeParts(setup, surroundings, { sample: (signal) => sensor.sample(signal), logger }),
     schedule: config.probe.enabled ? new NodeCronSchedule(config.probe.schedule, logger, MISSED_AFTER_MS) : null,
@@ -583,6 +673,9 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     watcher: guarded?.watcher ?? null,
     server,
     probes,
+    windowServer,
+    heaviest,
+    processGuard,
     ollamaUrl: url,
     start,
     stateFile: paths.stateFile,
@@ -595,7 +688,8 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
       platform: setup.platform,
       configFile: setup.configFile,
       intervalMs: config.daemon.intervalMs,
-      guard: guarded ? { ollama: url, dryRun } : 'disabled',
+      guard: guarded ? { ollama: url, dryRun, guardedProcesses: config.processes.guarded.length } : 'disabled',
+      windowServer: windowServer.status().health === 'not applicable' ? 'not applicable' : config.windowServer.enabled,
       probes: config.probe.enabled ? config.probe.schedule : 'on demand only',
       stateFile: paths.stateFile,
       logFile: paths.logFile,
@@ -615,6 +709,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   } finally {
     cancel.abort();
     await guarded?.guard.settle();
+    await Promise.all([windowServer instanceof WindowServerWatch ? windowServer.settle() : undefined, heaviest.settle(), processGuard?.settle()]);
     await (probesStopped ?? probes.stop());
     await sensor.close();
     const serverOutcome = await (serverStopped ?? server.shutdown());

@@ -17,6 +17,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
+import { registerProcesses } from './commands/processes.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import type { CommandOutcome } from './outcome.js';
@@ -33,6 +34,7 @@ export function buildProgram(surroundings: Surroundings, io: CliIo, outcome: Com
     .exitOverride();
   registerRun(program, surroundings, outcome);
   registerStatus(program, surroundings, io, outcome);
+  registerProcesses(program, surroundings, io, outcome);
   registerConfig(program, surroundings, io, outcome);
   registerSimulate(program, surroundings, io, outcome);
   registerOllama(program, surroundings, io, outcome);

@@ -8,6 +8,9 @@ import { serverLines } from './server-text.js';
 import { probeLine } from './probe-text.js';
 import type { ProbeStatus } from '../probe/service.js';
 import type { ProbeRun } from '../probe/types.js';
+import type { ProcessesState } from '../daemon/state-file.js';
+import type { WindowServerStatus } from '../windowserver/watch.js';
+import { processesLines, windowServerLines } from './processes-text.js';
 
 /** Where the numbers came from: a running daemon, or a sample the CLI just took. */
 export type StatusDaemon = { pid: number; lastSampleAt: number | null } | null;
@@ -53,6 +56,8 @@ export function renderStatus(
   guard: GuardStatus | null = null,
   server: ServerStatus | null = null,
   probe: { lastRun: ProbeRun | null; status: ProbeStatus | null } | null = null,
+  windowServer: WindowServerStatus | null = null,
+  processes: ProcessesState | null = null,
 ): string {
   const lines: string[] = [];
   if (daemon) {
@@ -82,6 +87,8 @@ export function renderStatus(
   if (guard) lines.push(guardLine(guard, now));
   if (server) lines.push(...serverLines(server));
   if (probe) lines.push(probeLine(probe.lastRun, probe.status, now));
+  if (windowServer) lines.push(...windowServerLines(windowServer, now));
+  lines.push(...processesLines(processes, now));
   for (const error of memory.errors ?? []) lines.push(`error     ${error}`);
   return `${lines.join('\n')}\n`;
 }

@@ -49,6 +49,8 @@ export interface ProcessGuardDeps {
   protectedPids: () => readonly ProtectedPid[];
   /** A process's memory from the latest sample of the heaviest, if it is there. */
   knownMemory: (pid: number) => MemoryUse | null;
+  /** Cancels the commands and waits under way (daemon shutdown): an escalation is then left unfinished. */
+  signal?: AbortSignal;
 }
 
 /** The guard. */
@@ -73,6 +75,16 @@ export class ProcessGuard {
     return this.actions;
   }
 
+  /** How many patterns are guarded. */
+  get guarded(): number {
+    return this.deps.rules.length;
+  }
+
+  /** True when signals are only logged. */
+  get dryRun(): boolean {
+    return this.deps.dryRun;
+  }
+
   /** One tick: remembers the stage; when it is open and a scan is due, scans in the background. */
   tick(stage: 'warn' | 'critical' | null): void {
     this.stage = stage;
@@ -93,7 +105,7 @@ export class ProcessGuard {
     const { inspector, signaller, clock } = this.deps;
     let processes: ProcessDetails[];
     try {
-      processes = await inspector.list();
+      processes = await inspector.list(this.deps.signal);
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, 'could not read the process table');
       return;
@@ -128,7 +140,7 @@ export class ProcessGuard {
   /** Why `decision`'s process must not be signalled now, or null: it is looked at again first. */
   private async recheck(decision: ProcessDecision): Promise<string | null> {
     const { inspector, signaller } = this.deps;
-    const now = await inspector.get(decision.pid).catch(() => undefined);
+    const now = await inspector.get(decision.pid, this.deps.signal).catch(() => undefined);
     if (now === undefined) return 'its details could not be read again';
     if (now === null) return 'it is gone';
     if (processKey(now) !== decision.key || now.command !== decision.command) return 'its pid now belongs to another process';
@@ -145,16 +157,16 @@ export class ProcessGuard {
     const { inspector, clock } = this.deps;
     const deadline = clock.now() + ms;
     for (;;) {
-      const now = await inspector.get(decision.pid).catch(() => undefined);
+      const now = await inspector.get(decision.pid, this.deps.signal).catch(() => undefined);
       if (now === null || (now !== undefined && processKey(now) !== decision.key)) return true;
-      if (clock.now() >= deadline) return false;
-      await clock.sleep(Math.min(EXIT_POLL_MS, Math.max(0, deadline - clock.now())));
+      if (clock.now() >= deadline || this.deps.signal?.aborted) return false;
+      await clock.sleep(Math.min(EXIT_POLL_MS, Math.max(0, deadline - clock.now())), this.deps.signal);
     }
   }
 
   private async act(decision: ProcessDecision, stage: 'warn' | 'critical'): Promise<void> {
     const { signaller, clock, inspector, dryRun } = this.deps;
-    const memory = this.deps.knownMemory(decision.pid) ?? (await inspector.memoryOf(decision.pid).catch(() => null));
+    const memory = this.deps.knownMemory(decision.pid) ?? (await inspector.memoryOf(decision.pid, this.deps.signal).catch(() => null));
     const fields = { pid: decision.pid, name: decision.name, command: decision.command, rule: decision.rule.index, action: decision.rule.action, memory, stage };
     const { action, graceMs } = decision.rule;
     let outcome: ActionOutcome;
@@ -173,6 +185,7 @@ export class ProcessGuard {
       signaller.send(decision.pid, 'SIGTERM');
       this.log.warn(fields, 'sent SIGTERM to a guarded process');
       if (await this.exited(decision, graceMs)) outcome = { kind: 'exited', afterMs: clock.now() - startedAt, signal: 'SIGTERM' };
+      else if (this.deps.signal?.aborted) outcome = { kind: 'left-alone', why: 'headroom stopped during the grace: SIGKILL was not sent' };
       else if (action === 'term') outcome = { kind: 'still-running', afterMs: clock.now() - startedAt, signal: 'SIGTERM' };
       else {
         const whyNot = await this.recheck(decision);

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
-import type { MemoryMetric, MemoryUse, ProcessInspector } from '../ports/processes.js';
+import type { MemoryMetric, MemoryUse, ProcessDetails, ProcessInspector } from '../ports/processes.js';
 import { programName } from './protect.js';
 
 /** One of the heaviest processes. */
@@ -17,6 +17,15 @@ export interface HeavyProcess {
   uid: number | null;
   bytes: number;
   metric: MemoryMetric;
+}
+
+/** Names the processes of a ranking from the process table; one gone since the ranking keeps its pid as its name. */
+export function namedUses(uses: readonly MemoryUse[], table: ReadonlyMap<number, ProcessDetails>): HeavyProcess[] {
+  return uses.map((use) => {
+    const details = table.get(use.pid);
+    const command = details?.command ?? '';
+    return { pid: use.pid, name: programName(command) || `pid ${use.pid}`, command, uid: details?.uid ?? null, bytes: use.bytes, metric: use.metric };
+  });
 }
 
 /** The last sample. */
@@ -33,6 +42,8 @@ export interface HeaviestDeps {
   /** How many processes are kept. */
   top: number;
   sampleIntervalMs: number;
+  /** Cancels the commands under way (daemon shutdown). */
+  signal?: AbortSignal;
 }
 
 /** The sampler. */
@@ -74,15 +85,10 @@ export class HeaviestProcesses {
   }
 
   private async take(): Promise<void> {
-    const { inspector, clock, top } = this.deps;
+    const { inspector, clock, top, signal } = this.deps;
     try {
-      const uses = await inspector.heaviest(top);
-      const table = new Map((await inspector.list()).map((p) => [p.pid, p]));
-      const processes = uses.map((use) => {
-        const details = table.get(use.pid);
-        const command = details?.command ?? '';
-        return { pid: use.pid, name: programName(command) || `pid ${use.pid}`, command, uid: details?.uid ?? null, bytes: use.bytes, metric: use.metric };
-      });
+      const uses = await inspector.heaviest(top, signal);
+      const processes = namedUses(uses, new Map((await inspector.list(signal)).map((p) => [p.pid, p])));
       this.sample = { sampledAt: clock.now(), processes };
       if (this.error !== null) this.log.info({}, 'heaviest processes readable again');
       this.error = null;

@@ -39,6 +39,12 @@ export function fixedWindowServerStatus(health: 'not applicable' | 'unknown', re
   return { health, reason, pid: null, startedAt: null, cpuPercent: null, readAt: null, emergency: null, lastPrecursor: null, logReadAt: null, restart: null };
 }
 
+/** A watch that reads nothing: Linux (not applicable), or `windowServer.enabled: false`. */
+export function fixedWindowServer(health: 'not applicable' | 'unknown', reason: string): { tick(): void; emergency(): null; status(): WindowServerStatus } {
+  const status = fixedWindowServerStatus(health, reason);
+  return { tick: () => undefined, emergency: () => null, status: () => status };
+}
+
 /** What the watch is built from. */
 export interface WindowServerWatchDeps {
   sensor: WindowServerSensor;
@@ -51,6 +57,8 @@ export interface WindowServerWatchDeps {
   logger: Logger;
   notifier: Notifier | null;
   rules: WindowServerRules & { intervalMs: number; fastIntervalMs: number; logIntervalMs: number };
+  /** Cancels the commands under way (daemon shutdown). */
+  signal?: AbortSignal;
 }
 
 /** The watch. */
@@ -148,12 +156,12 @@ export class WindowServerWatch {
 
   /** One reading: follow the pid; find WindowServer again when it is gone. */
   private async read(): Promise<void> {
-    const { sensor, clock } = this.deps;
+    const { sensor, clock, signal } = this.deps;
     try {
-      let current = this.process ? await sensor.read(this.process.pid) : null;
+      let current = this.process ? await sensor.read(this.process.pid, signal) : null;
       if (current === null) {
-        const pid = await sensor.find();
-        current = pid === null ? null : await sensor.read(pid);
+        const pid = await sensor.find(signal);
+        current = pid === null ? null : await sensor.read(pid, signal);
       }
       const at = clock.now();
       const lastReadAt = this.readAt ?? at;
@@ -220,7 +228,7 @@ export class WindowServerWatch {
     const startedAt = this.deps.clock.now();
     this.logReadAt = startedAt;
     try {
-      const found = (await log.read()).filter((p) => p.at === null || this.newestPrecursorAt === null || p.at > this.newestPrecursorAt);
+      const found = (await log.read(this.deps.signal)).filter((p) => p.at === null || this.newestPrecursorAt === null || p.at > this.newestPrecursorAt);
       const worst = mostSevere(found);
       if (!worst) return;
       this.newestPrecursorAt = Math.max(this.newestPrecursorAt ?? 0, ...found.map((p) => p.at ?? 0));

@@ -131,6 +131,8 @@ describe('headroom status --platform linux, against a fake proc root', () => {
       },
       // No daemon and no run yet.
       probe: { lastRun: null, status: null },
+      windowServer: { health: 'not applicable', reason: 'Linux has no WindowServer', pid: null, startedAt: null, cpuPercent: null, readAt: null, emergency: null, lastPrecursor: null, logReadAt: null, restart: null },
+      processes: null,
     });
   });
 });

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { inspectServerOnce, loadSetup, readOllamaOnce, readProbeRuns, sampleOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
 import type { MemorySnapshot } from '../../core/memory.js';
 import { probeDaemon } from '../../daemon/instance-lock.js';
-import { readState, StateFileError, type OllamaState } from '../../daemon/state-file.js';
+import { readState, StateFileError, type OllamaState, type ProcessesState } from '../../daemon/state-file.js';
+import { fixedWindowServerStatus, type WindowServerStatus } from '../../windowserver/watch.js';
 import type { GuardStatus } from '../../guard/guard.js';
 import type { ServerStatus } from '../../ollama/server.js';
 import type { ProbeStatus } from '../../probe/service.js';
@@ -17,7 +18,7 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
   program
     .command('status')
     .description("show memory use, pressure and swap: the daemon's latest sample, or a fresh one when no daemon runs")
-    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …, "server": …, "probe": {"lastRun", "status"}}')
+    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …, "server": …, "probe": {"lastRun", "status"}, "windowServer": …, "processes": …}')
     .action(async (options: { json?: boolean }, command: Command) => {
       const setup = await loadSetup(command.optsWithGlobals<GlobalOptions>(), surroundings);
       const hello = await probeDaemon(setup.paths.socketFile);
@@ -27,6 +28,8 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
       let guard: GuardStatus | null = null;
       let server: ServerStatus | null = null;
       let probeStatus: ProbeStatus | null = null;
+      let windowServer: WindowServerStatus | null = null;
+      let processes: ProcessesState | null = null;
       if (hello) {
         daemon = { pid: hello.pid, lastSampleAt: null };
         try {
@@ -38,6 +41,8 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
             guard = state.guard ?? null;
             server = state.server ?? null;
             probeStatus = state.probe ?? null;
+            windowServer = state.windowServer ?? null;
+            processes = state.processes ?? null;
           }
         } catch (error) {
           if (!(error instanceof StateFileError)) throw error;
@@ -58,8 +63,10 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
       server ??= await inspectServerOnce(setup, surroundings);
       // The newest run, by the daemon or by "headroom probe"; the schedule only while a daemon runs.
       const probe = { lastRun: readProbeRuns(setup).at(-1) ?? probeStatus?.lastRun ?? null, status: probeStatus };
-      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon, ollama, guard, server, probe })}\n`);
-      else io.stdout(renderStatus(memory, daemon, Date.now(), ollama, guard, server, probe));
+      // WindowServer is followed only by a daemon: a single look could not tell its CPU.
+      windowServer ??= setup.platform === 'linux' ? fixedWindowServerStatus('not applicable', 'Linux has no WindowServer') : fixedWindowServerStatus('unknown', 'no daemon runs to follow it');
+      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon, ollama, guard, server, probe, windowServer, processes })}\n`);
+      else io.stdout(renderStatus(memory, daemon, Date.now(), ollama, guard, server, probe, windowServer, processes));
       outcome.exitCode = ExitCode.ok;
     });
 }
