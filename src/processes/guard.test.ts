@@ -167,7 +167,7 @@ describe('ProcessGuard', () => {
     expect(notifier.sent).toEqual([]);
     const skipped = logger.entries.filter((e) => e.message === 'guarded pattern matches a process headroom leaves alone');
     // Logged once each, though scanned twice.
-    expect(skipped.map((e) => [e.fields.pid, e.fields.why])).toEqual([
+    expect(skipped.map((e) => [e.fields.targetPid, e.fields.why])).toEqual([
       [372, 'protected: a system process (WindowServer)'],
       [377, 'protected: a system process (loginwindow)'],
       [390, 'protected: a system process (launchd)'],

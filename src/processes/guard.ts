@@ -127,7 +127,7 @@ export class ProcessGuard {
       const key = `${skip.pid}:${skip.why}`;
       if (this.skipsLogged.has(key)) continue;
       this.skipsLogged.add(key);
-      this.log.info({ ...skip }, 'guarded pattern matches a process headroom leaves alone');
+      this.log.info({ targetPid: skip.pid, name: skip.name, rule: skip.rule, why: skip.why }, 'guarded pattern matches a process headroom leaves alone');
     }
     const stage = this.stage;
     if (stage === null) return;
@@ -167,7 +167,8 @@ export class ProcessGuard {
   private async act(decision: ProcessDecision, stage: 'warn' | 'critical'): Promise<void> {
     const { signaller, clock, inspector, dryRun } = this.deps;
     const memory = this.deps.knownMemory(decision.pid) ?? (await inspector.memoryOf(decision.pid, this.deps.signal).catch(() => null));
-    const fields = { pid: decision.pid, name: decision.name, command: decision.command, rule: decision.rule.index, action: decision.rule.action, memory, stage };
+    // `targetPid`, not `pid`: pino's own `pid` field is headroom's.
+    const fields = { targetPid: decision.pid, name: decision.name, command: decision.command, rule: decision.rule.index, action: decision.rule.action, memory, stage };
     const { action, graceMs } = decision.rule;
     let outcome: ActionOutcome;
     if (action === 'notify') {

@@ -142,7 +142,7 @@ export class WindowServerWatch {
   /** Logs a change of health or of emergency, once. */
   private report(verdict: WindowServerVerdict): void {
     if (verdict.health !== this.lastHealth) {
-      const fields = { from: this.lastHealth, to: verdict.health, reason: verdict.reason, pid: this.process?.pid ?? null };
+      const fields = { from: this.lastHealth, to: verdict.health, reason: verdict.reason, windowServerPid: this.process?.pid ?? null };
       if (verdict.health === 'strained') this.log.warn(fields, 'WindowServer strained');
       else this.log.info(fields, `WindowServer ${verdict.health}`);
       this.lastHealth = verdict.health;
@@ -168,7 +168,7 @@ export class WindowServerWatch {
       this.readAt = at;
       this.error = null;
       if (current === null) {
-        if (this.process) this.log.warn({ pid: this.process.pid }, 'WindowServer is gone');
+        if (this.process) this.log.warn({ windowServerPid: this.process.pid }, 'WindowServer is gone');
         this.process = null;
         this.samples = [];
         return;
