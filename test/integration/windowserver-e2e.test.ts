@@ -74,7 +74,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
   async function stop(child: CliProcess): Promise<void> {
     child.kill('SIGTERM');
     expect((await child).exitCode).toBe(0);
-    running.splice(running.indexOf(child), 1);
+    void running.splice(running.indexOf(child), 1);
   }
 
   beforeAll(async () => {
@@ -121,7 +121,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
     const second = start(config);
     const state = await waitFor(async () => {
       const current = await readJson<DaemonState>(stateFile());
-      return current?.pid === second.pid && current.windowServer?.restart ? current : undefined;
+      return current && current.pid === second.pid && current.windowServer?.restart ? current : undefined;
     }, 15_000, 'the restart in the state');
     expect(state.windowServer?.restart).toMatchObject({ previous: { pid: 372 }, current: { pid: 9121, startedAt: new Date(2026, 11, 2, 11, 58, 0).getTime() }, duringRun: false });
     const notices = await waitFor(async () => {
@@ -231,7 +231,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
       expect(notices.slice(6)).toEqual(['headroom: python is using 5.0 GiB', expect.stringContaining('(pid 40501, 5.0 GiB footprint) matches guarded pattern /WindowServer|loginwindow|launchd|ollama|mlx_lm/. Would send SIGTERM, then SIGKILL after 200 ms (dry run).') as string]);
       const state = await waitFor(async () => {
         const current = await readJson<DaemonState>(stateFile());
-        return current?.pid === daemon.pid && current.processes?.heaviest ? current : undefined;
+        return current && current.pid === daemon.pid && current.processes?.heaviest ? current : undefined;
       }, 15_000, 'the heaviest in the state');
       expect(state.processes?.heaviest?.processes.map((p) => [p.pid, p.name, p.bytes])).toEqual([
         [40501, 'python', 5154 * 1024 ** 2],
