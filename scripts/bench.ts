@@ -6,7 +6,9 @@
  * and its RSS at the end. The darwin backend runs against the fake `sysctl` and `vm_stat` of the
  * integration tests, so its child CPU is that of sh/awk fakes, not of the real tools; the
  * daemon's own CPU (spawning, parsing, writing state) is what carries over to a Mac.
- * Child processes per sample are counted from the fakes' call logs. Memory is calm (normal
+ * Child processes per sample are counted from the fakes' call logs. On darwin the WindowServer
+ * watch runs too, against fake pgrep and ps, one reading per 10 samples (its 10 s interval at
+ * 1 s sampling); its `ps` runs are counted apart ("watch / sample"). Memory is calm (normal
  * pressure) and the guard watches a fake Ollama with two models, the steady state of a machine
  * with headroom; under pressure the daemon samples four times as often on purpose.
  * Then the reaction latency (bench-reaction.ts) and the Ollama server under pm2 (bench-ollama.ts).
@@ -17,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
+import { addProcessFakes, psRow } from '../test/helpers/fake-process-bin.js';
 import { makeFakeProc } from '../test/helpers/fake-proc.js';
 import { fixturePath, readFixture } from '../test/helpers/fixtures.js';
 import { deriveVmStatStream } from '../test/helpers/vm-stat-stream.js';
@@ -95,6 +98,8 @@ interface Result {
   childCpuMsPer1000: number;
   rssMiB: number;
   childrenPerSample: number;
+  /** pgrep and ps runs of the WindowServer watch per sample (darwin). */
+  watchPerSample: number;
   /** `vm_stat N` streams and xargs sysctl pumps started over the whole run (one each, unless restarted). */
   longLivedChildren: number;
 }
@@ -126,12 +131,17 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
   // Count the xargs pumps the daemon starts: a wrapper that logs, then runs the real xargs.
   const realXargs = execFileSync('sh', ['-c', 'command -v xargs'], { encoding: 'utf8' }).trim();
   await writeFile(path.join(bin.dir, 'xargs'), `#!/bin/sh\necho "$*" >> "$(dirname "$0")/xargs.calls"\nexec ${realXargs} "$@"\n`, { mode: 0o755 });
+  // WindowServer for the watch: a row built from the captures (see src/platform/darwin/ps-details.test.ts).
+  const watchFakes = await addProcessFakes(bin.dir);
+  await watchFakes.setWindowServer(372);
+  await watchFakes.setRows([psRow({ pid: 372, uid: 88, rssKiB: 105120, time: '276:18.30', lstart: 'Wed Dec  2 08:00:30 2026', command: '/System/Library/PrivateFrameworks/SkyLight.framework/Resources/WindowServer -daemon' })]);
+  const watchCalls = async (): Promise<number> => (await countLines(path.join(bin.dir, 'ps.argv'))) + (await countLines(path.join(bin.dir, 'pgrep.argv')));
   const proc = await makeFakeProc();
   const config = path.join(home, 'config.yaml');
   // /api/ps is read every 200 ms: one read per two samples, the ratio of the defaults at 1 s.
   await writeFile(
     config,
-    `daemon:\n  intervalMs: 100\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: 200\nnotify:\n  enabled: false\nlinux:\n  procRoot: ${proc.root}\n`,
+    `daemon:\n  intervalMs: 100\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: 200\nwindowServer:\n  intervalMs: 1000\nnotify:\n  enabled: false\nlinux:\n  procRoot: ${proc.root}\n`,
   );
   const stateFile =
     backend === 'darwin'
@@ -147,11 +157,13 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
     const startTimes = await procTimes(pid);
     const startChildrenMs = await childrenCpuMs(pid);
     const startCalls = (await countLines(path.join(bin.dir, 'sysctl.calls'))) + (await countLines(path.join(bin.dir, 'vm_stat.calls')));
+    const startWatch = await watchCalls();
     const endSamples = await waitForSamples(stateFile, startSamples + MEASURED);
     const endTimes = await procTimes(pid);
     const endChildrenMs = await childrenCpuMs(pid);
     const rss = await rssBytes(pid);
     const endCalls = (await countLines(path.join(bin.dir, 'sysctl.calls'))) + (await countLines(path.join(bin.dir, 'vm_stat.calls')));
+    const endWatch = await watchCalls();
     const samples = endSamples - startSamples;
     const vmStatStreams = (await readFile(path.join(bin.dir, 'vm_stat.calls'), 'utf8').catch(() => ''))
       .split('\n')
@@ -163,6 +175,7 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
       childCpuMsPer1000: ((endChildrenMs - startChildrenMs) * 1000) / samples,
       rssMiB: rss / 1024 / 1024,
       childrenPerSample: (endCalls - startCalls) / samples,
+      watchPerSample: (endWatch - startWatch) / samples,
       longLivedChildren: vmStatStreams.length + pumps,
     };
   } finally {
@@ -180,7 +193,7 @@ process.stderr.write(`measuring linux, then darwin: ${WARMUP} warm-up + ${MEASUR
 // One after the other: side by side, the fakes' own CPU on a 2-core machine skews both figures.
 const results = [await measure('linux'), await measure('darwin')];
 console.log(`\nheadroom sampling cost (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores)\n`);
-console.log('backend  daemon CPU / 1000 samples  = % of one core at 1 s  children CPU / 1000  RSS after  children / sample  long-lived');
+console.log('backend  daemon CPU / 1000 samples  = % of one core at 1 s  children CPU / 1000  RSS after  children / sample  watch / sample  long-lived');
 for (const r of results) {
   console.log(
     [
@@ -190,13 +203,15 @@ for (const r of results) {
       `${r.childCpuMsPer1000.toFixed(0)} ms`.padStart(20),
       `${r.rssMiB.toFixed(1)} MiB`.padStart(10),
       r.childrenPerSample.toFixed(3).padStart(17),
+      r.watchPerSample.toFixed(3).padStart(15),
       String(r.longLivedChildren).padStart(11),
     ].join(' '),
   );
 }
 console.log('\n% of one core at 1 s = CPU per sample / 1000 ms. darwin children are sh/awk fakes, not sysctl itself.');
 console.log('"children / sample": sysctl runs in the measured window (the darwin ones are started by the xargs pump,');
-console.log('not by the daemon); "long-lived": vm_stat streams and xargs pumps started over the whole run.');
+console.log('not by the daemon); "watch / sample": the WindowServer watch\'s ps (and pgrep) runs, started by the daemon,');
+console.log('at one reading per 10 samples; "long-lived": vm_stat streams and xargs pumps started over the whole run.');
 
 process.stderr.write(`\nmeasuring reaction latency: ${reactionTrials} trials each, intervalMs 1000 and 250, from normal and from warn (about 4 min)…\n`);
 const reactions = [];
