@@ -178,6 +178,19 @@ describe('ProcessGuard', () => {
     ]);
   });
 
+  it('logs a process left alone again once it has gone and come back', async () => {
+    const { processes, logger, run } = setup([rule('term', 'warn', 'mlx_lm')]);
+    const leftAlone = () => logger.entries.filter((e) => e.message === 'guarded pattern matches a process headroom leaves alone').length;
+    processes.add(5002, '/Users/them/venv/bin/python -m mlx_lm.lora', { uid: 502 });
+    await run('critical', 2000);
+    expect(leftAlone()).toBe(1);
+    processes.rows.delete(5002);
+    await run('critical', 2000);
+    processes.add(5002, '/Users/them/venv/bin/python -m mlx_lm.lora', { uid: 502 });
+    await run('critical', 2000);
+    expect(leftAlone()).toBe(2);
+  });
+
   it('looks again right before SIGTERM: a reused pid, or one now owned by another user, is left alone', async () => {
     const reused = setup([rule('term')]);
     reused.processes.add(5000, LORA);

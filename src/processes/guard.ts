@@ -123,6 +123,7 @@ export class ProcessGuard {
       cooldownMs: this.deps.cooldownMs,
     });
     this.state = decided.state;
+    for (const key of this.skipsLogged) if (!this.table.has(Number(key.split(':')[0]))) this.skipsLogged.delete(key);
     for (const skip of decided.skipped) {
       const key = `${skip.pid}:${skip.why}`;
       if (this.skipsLogged.has(key)) continue;

@@ -3,7 +3,7 @@ import { captureLogger } from '../../test/helpers/capture-logger.js';
 import { SimClock } from '../../test/helpers/sim-clock.js';
 import { GiB } from '../core/units.js';
 import type { MemoryUse, ProcessDetails, ProcessInspector } from '../ports/processes.js';
-import { HeaviestProcesses } from './heaviest.js';
+import { HeaviestProcesses, namedUses } from './heaviest.js';
 
 class FakeInspector implements ProcessInspector {
   heaviestCalls = 0;
@@ -38,6 +38,14 @@ function setup() {
   const heaviest = new HeaviestProcesses({ inspector, clock, logger, top: 3, sampleIntervalMs: 30_000 });
   return { clock, inspector, logger, heaviest };
 }
+
+describe('namedUses', () => {
+  it('keeps at most 300 characters of a command line (the state is written every tick)', () => {
+    const command = `/usr/bin/python ${'x'.repeat(1000)}`;
+    const [named] = namedUses([{ pid: 1, bytes: 1, metric: 'rss' }], new Map([[1, { pid: 1, ppid: 0, uid: 0, startKey: 's', command, rssBytes: 1, cpuMs: 0 }]]));
+    expect(named).toMatchObject({ name: 'python', command: command.slice(0, 300) });
+  });
+});
 
 describe('HeaviestProcesses', () => {
   it('samples only while pressure is not normal, at most every sampleIntervalMs, and keeps the last sample', async () => {

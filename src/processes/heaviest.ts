@@ -19,11 +19,14 @@ export interface HeavyProcess {
   metric: MemoryMetric;
 }
 
+/** The longest command line kept per process: the state is written every tick. */
+const MAX_COMMAND_CHARS = 300;
+
 /** Names the processes of a ranking from the process table; one gone since the ranking keeps its pid as its name. */
 export function namedUses(uses: readonly MemoryUse[], table: ReadonlyMap<number, ProcessDetails>): HeavyProcess[] {
   return uses.map((use) => {
     const details = table.get(use.pid);
-    const command = details?.command ?? '';
+    const command = (details?.command ?? '').slice(0, MAX_COMMAND_CHARS);
     return { pid: use.pid, name: programName(command) || `pid ${use.pid}`, command, uid: details?.uid ?? null, bytes: use.bytes, metric: use.metric };
   });
 }
