@@ -11,7 +11,8 @@
  * 1 s sampling); its `ps` runs are counted apart ("watch / sample"). Memory is calm (normal
  * pressure) and the guard watches a fake Ollama with two models, the steady state of a machine
  * with headroom; under pressure the daemon samples four times as often on purpose.
- * Then the reaction latency (bench-reaction.ts) and the Ollama server under pm2 (bench-ollama.ts).
+ * Then the reaction latency (bench-reaction.ts) and the Ollama server under pm2 (bench-ollama.ts),
+ * unless `--sampling-only` (`npm run bench -- --sampling-only`).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -104,7 +105,8 @@ interface Result {
   longLivedChildren: number;
 }
 
-async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
+/** One backend's run; `watch: false` turns the WindowServer watch off, to see its cost by difference. */
+async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Result> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'hr-bench-'));
   const streamFile = path.join(home, 'vm_stat-stream-derived.txt');
   await writeFile(streamFile, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
@@ -141,7 +143,7 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
   // /api/ps is read every 200 ms: one read per two samples, the ratio of the defaults at 1 s.
   await writeFile(
     config,
-    `daemon:\n  intervalMs: 100\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: 200\nwindowServer:\n  intervalMs: 1000\nnotify:\n  enabled: false\nlinux:\n  procRoot: ${proc.root}\n`,
+    `daemon:\n  intervalMs: 100\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: 200\nwindowServer:\n  enabled: ${watch}\n  intervalMs: 1000\nnotify:\n  enabled: false\nlinux:\n  procRoot: ${proc.root}\n`,
   );
   const stateFile =
     backend === 'darwin'
@@ -170,7 +172,7 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
       .filter((line) => line.trim() !== '');
     const pumps = await countLines(path.join(bin.dir, 'xargs.calls'));
     return {
-      backend,
+      backend: watch ? backend : `${backend}, no WindowServer watch`,
       cpuMsPer1000: ((endTimes.ownMs - startTimes.ownMs) * 1000) / samples,
       childCpuMsPer1000: ((endChildrenMs - startChildrenMs) * 1000) / samples,
       rssMiB: rss / 1024 / 1024,
@@ -189,15 +191,15 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
 }
 
 const reactionTrials = 20;
-process.stderr.write(`measuring linux, then darwin: ${WARMUP} warm-up + ${MEASURED} samples each at intervalMs 100 (about 4 min)…\n`);
+process.stderr.write(`measuring linux, darwin, then darwin without the WindowServer watch: ${WARMUP} warm-up + ${MEASURED} samples each at intervalMs 100 (about 6 min)…\n`);
 // One after the other: side by side, the fakes' own CPU on a 2-core machine skews both figures.
-const results = [await measure('linux'), await measure('darwin')];
+const results = [await measure('linux'), await measure('darwin'), await measure('darwin', false)];
 console.log(`\nheadroom sampling cost (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores)\n`);
-console.log('backend  daemon CPU / 1000 samples  = % of one core at 1 s  children CPU / 1000  RSS after  children / sample  watch / sample  long-lived');
+console.log('backend                         daemon CPU / 1000 samples  = % of one core at 1 s  children CPU / 1000  RSS after  children / sample  watch / sample  long-lived');
 for (const r of results) {
   console.log(
     [
-      r.backend.padEnd(8),
+      r.backend.padEnd(31),
       `${r.cpuMsPer1000.toFixed(0)} ms`.padStart(25),
       `${(r.cpuMsPer1000 / 1000 / 10).toFixed(3)}%`.padStart(23),
       `${r.childCpuMsPer1000.toFixed(0)} ms`.padStart(20),
@@ -212,6 +214,7 @@ console.log('\n% of one core at 1 s = CPU per sample / 1000 ms. darwin children 
 console.log('"children / sample": sysctl runs in the measured window (the darwin ones are started by the xargs pump,');
 console.log('not by the daemon); "watch / sample": the WindowServer watch\'s ps (and pgrep) runs, started by the daemon,');
 console.log('at one reading per 10 samples; "long-lived": vm_stat streams and xargs pumps started over the whole run.');
+if (process.argv.includes('--sampling-only')) process.exit(0);
 
 process.stderr.write(`\nmeasuring reaction latency: ${reactionTrials} trials each, intervalMs 1000 and 250, from normal and from warn (about 4 min)…\n`);
 const reactions = [];
