@@ -43,7 +43,7 @@ import {
   createWindowServerSensor,
 } from './platform/index.js';
 import type { ProcessInspector } from './ports/processes.js';
-import { fixedWindowServer, WindowServerWatch } from './windowserver/watch.js';
+import { fixedWindowServer, WindowServerWatch, type WindowServerFollower } from './windowserver/watch.js';
 import { IdentityFile } from './windowserver/identity-file.js';
 import { HeaviestProcesses } from './processes/heaviest.js';
 import { ProcessGuard } from './processes/guard.js';
@@ -483,7 +483,7 @@ async function recordStart(files: RunRecordFiles, boot: BootSensor, startedAt: n
 function createWindowServerWatch(
   setup: Setup,
   deps: { runner: CommandRunner; inspector: ProcessInspector; start: Promise<StartFacts | null>; logger: Logger; notifier: Notifier | null; signal: AbortSignal },
-): WindowServerWatch | ReturnType<typeof fixedWindowServer> {
+): WindowServerFollower {
   const { config, platform, paths } = setup;
   const sensor = createWindowServerSensor(platform, deps.runner, deps.inspector, config.daemon.commandTimeoutMs);
   if (!sensor) return fixedWindowServer('not applicable', 'Linux has no WindowServer');
@@ -709,7 +709,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   } finally {
     cancel.abort();
     await guarded?.guard.settle();
-    await Promise.all([windowServer instanceof WindowServerWatch ? windowServer.settle() : undefined, heaviest.settle(), processGuard?.settle()]);
+    await Promise.all([windowServer.settle(), heaviest.settle(), processGuard?.settle()]);
     await (probesStopped ?? probes.stop());
     await sensor.close();
     const serverOutcome = await (serverStopped ?? server.shutdown());

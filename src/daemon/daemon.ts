@@ -14,7 +14,7 @@ import type { ProbeStatus } from '../probe/service.js';
 import type { PlatformName } from '../platform/platform.js';
 import type { StartFacts } from './previous-run.js';
 import { writeState, type DaemonState } from './state-file.js';
-import type { WindowServerStatus } from '../windowserver/watch.js';
+import type { WindowServerFollower } from '../windowserver/watch.js';
 import type { HeaviestSample } from '../processes/heaviest.js';
 import type { ProcessAction } from '../processes/guard.js';
 
@@ -38,7 +38,7 @@ export interface DaemonDeps {
   /** The scheduled probes: the loop catches up a run missed while the machine slept; their status goes in the state. */
   probes?: { tick(): void; status(): ProbeStatus } | null;
   /** WindowServer: its readings start from the loop; it hands the guard an emergency; its status goes in the state. */
-  windowServer?: { tick(memory: MemorySnapshot, raised: boolean): void; emergency(): string | null; status(): WindowServerStatus } | null;
+  windowServer?: Pick<WindowServerFollower, 'tick' | 'emergency' | 'status'> | null;
   /** The heaviest processes, sampled while pressure is not normal. */
   heaviest?: { tick(raised: boolean): void; readonly latest: HeaviestSample | null } | null;
   /** The runaway-process guard, given the stage the memory guard opens; `guarded` and `dryRun` are for the state. */

@@ -15,9 +15,9 @@ export interface Evaluation {
   decisions: Decision[];
   /**
    * The stage at which guarded processes may be acted on now (docs/windowserver.md): the trigger
-   * held this tick, once Ollama has no model left to free (none loaded, unreachable, or all
-   * tried), nothing is being unloaded and the cooldown after the last unload has passed; null
-   * otherwise. Ollama is always freed first.
+   * held this tick, once Ollama lists no model (none loaded, or Ollama unreachable), nothing is
+   * being unloaded and the cooldown after the last unload has passed; null otherwise. Ollama is
+   * always freed first.
    */
   processStage: Exclude<GuardLevel, 'normal'> | null;
 }

@@ -39,10 +39,21 @@ export function fixedWindowServerStatus(health: 'not applicable' | 'unknown', re
   return { health, reason, pid: null, startedAt: null, cpuPercent: null, readAt: null, emergency: null, lastPrecursor: null, logReadAt: null, restart: null };
 }
 
+/** What the daemon needs of the watch. */
+export interface WindowServerFollower {
+  /** Starts the readings that are due; `raised`: memory pressure is not normal. */
+  tick(memory: MemorySnapshot, raised: boolean): void;
+  /** The emergency to hand to the guard this tick, or null. */
+  emergency(): string | null;
+  status(): WindowServerStatus;
+  /** Waits for the readings under way. */
+  settle(): Promise<void>;
+}
+
 /** A watch that reads nothing: Linux (not applicable), or `windowServer.enabled: false`. */
-export function fixedWindowServer(health: 'not applicable' | 'unknown', reason: string): { tick(): void; emergency(): null; status(): WindowServerStatus } {
+export function fixedWindowServer(health: 'not applicable' | 'unknown', reason: string): WindowServerFollower {
   const status = fixedWindowServerStatus(health, reason);
-  return { tick: () => undefined, emergency: () => null, status: () => status };
+  return { tick: () => undefined, emergency: () => null, status: () => status, settle: () => Promise.resolve() };
 }
 
 /** What the watch is built from. */
@@ -62,7 +73,7 @@ export interface WindowServerWatchDeps {
 }
 
 /** The watch. */
-export class WindowServerWatch {
+export class WindowServerWatch implements WindowServerFollower {
   private process: WindowServerProcess | null = null;
   private samples: CpuSample[] = [];
   private error: string | null = null;
