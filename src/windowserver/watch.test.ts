@@ -180,6 +180,18 @@ describe('WindowServerWatch', () => {
     expect(identity.stored?.pid).toBe(9121);
   });
 
+  it('tells a restart across a spell with no WindowServer at all', async () => {
+    const { sensor, watch, notifier, step } = setup();
+    await step(0, 0);
+    sensor.pid = null;
+    await step(10_000, 0);
+    expect(watch.status()).toMatchObject({ pid: null, health: 'unknown' });
+    sensor.pid = 9121;
+    await step(10_000, 0);
+    expect(watch.status().restart).toMatchObject({ previous: { pid: 372 }, current: { pid: 9121 }, duringRun: true });
+    expect(notifier.sent).toHaveLength(1);
+  });
+
   it('says unknown, with the reason, when WindowServer is not running or cannot be read', async () => {
     const { sensor, watch, step } = setup();
     sensor.pid = null;

@@ -75,6 +75,8 @@ export interface WindowServerWatchDeps {
 /** The watch. */
 export class WindowServerWatch implements WindowServerFollower {
   private process: WindowServerProcess | null = null;
+  /** The last WindowServer read, kept while none runs, so that the next one is told apart. */
+  private lastSeen: WindowServerProcess | null = null;
   private samples: CpuSample[] = [];
   private error: string | null = null;
   private readAt: number | null = null;
@@ -184,14 +186,16 @@ export class WindowServerWatch implements WindowServerFollower {
         this.samples = [];
         return;
       }
-      const previous = this.process;
-      if (previous && (previous.pid !== current.pid || previous.startKey !== current.startKey)) {
+      const previous = this.lastSeen;
+      const changed = previous !== null && (previous.pid !== current.pid || previous.startKey !== current.startKey);
+      if (changed) {
         this.samples = [];
         await this.restarted({ detectedAt: at, previous: { pid: previous.pid, startedAt: previous.startedAt, seenAt: lastReadAt }, current: { pid: current.pid, startedAt: current.startedAt }, duringRun: true });
       }
       this.process = current;
+      this.lastSeen = current;
       this.samples = [...this.samples, { at, cpuMs: current.cpuMs }].filter((sample, index, all) => index >= all.length - 2 || at - sample.at <= this.keepMs());
-      if (!this.checkedAtStart || previous?.pid !== current.pid || previous.startKey !== current.startKey) await this.record(current, at);
+      if (!this.checkedAtStart || changed) await this.record(current, at);
     } catch (error) {
       this.error = (error as Error).message;
       this.readAt = clock.now();
