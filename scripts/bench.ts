@@ -7,8 +7,9 @@
  * integration tests, so its child CPU is that of sh/awk fakes, not of the real tools; the
  * daemon's own CPU (spawning, parsing, writing state) is what carries over to a Mac.
  * Child processes per sample are counted from the fakes' call logs. On darwin the WindowServer
- * watch runs too, against fake pgrep and ps, one reading per 10 samples (its 10 s interval at
- * 1 s sampling); its `ps` runs are counted apart ("watch / sample"). Memory is calm (normal
+ * watch runs too, against fake pgrep and ps, one reading per 10 samples (three times its default
+ * rate at 1 s sampling, so that its cost shows above the noise), and once more without it, for
+ * its cost by difference; its `ps` runs are counted apart ("watch / sample"). Memory is calm (normal
  * pressure) and the guard watches a fake Ollama with two models, the steady state of a machine
  * with headroom; under pressure the daemon samples four times as often on purpose.
  * Then the reaction latency (bench-reaction.ts) and the Ollama server under pm2 (bench-ollama.ts),

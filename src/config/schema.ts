@@ -123,8 +123,8 @@ const guardedProcessSchema = z.strictObject({
 const windowServerSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('follow WindowServer on macOS'),
-    intervalMs: z.number().int().min(1000).max(600_000).default(10_000).describe('time between WindowServer CPU readings while pressure is normal'),
-    fastIntervalMs: z.number().int().min(500).max(600_000).default(2000).describe('the same while pressure is not normal'),
+    intervalMs: z.number().int().min(1000).max(600_000).default(30_000).describe('time between WindowServer CPU readings while pressure is normal'),
+    fastIntervalMs: z.number().int().min(500).max(600_000).default(5000).describe('the same while pressure is not normal'),
     cpuPercent: z.number().min(1).max(1000).default(70).describe('WindowServer CPU (100 = one core) counted as high'),
     cpuSustainMs: z.number().int().min(0).max(600_000).default(10_000).describe('how long it must stay high'),
     readLog: z.boolean().default(true).describe('read the unified log for precursors while pressure is not normal'),
