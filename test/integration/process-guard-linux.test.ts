@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closedAddress, makeSandbox, startCliProcess, waitFor, type CliProcess, type Sandbox } from '../helpers/cli-process.js';
+import { closedAddress, makeSandbox, runCliProcess, startCliProcess, waitFor, type CliProcess, type Sandbox } from '../helpers/cli-process.js';
 import { makeFakeProc, type FakeProc } from '../helpers/fake-proc.js';
 
 const TAG = `${process.pid}-${Date.now()}`;
@@ -141,6 +141,19 @@ describe('the process guard on Linux, with real processes', () => {
     expect((await daemon).exitCode).toBe(0);
     daemons.length = 0;
     await proc.stage('meminfo-24g-warn-7pct.txt', 'pressure-memory-warn-7pct.txt');
+  });
+
+  it('headroom processes: the heaviest now, and what each pattern matches and would do, signalling nothing', async () => {
+    const runaway = await child('hr-runaway', true);
+    const result = await runCliProcess(['processes', '--json', '--limit', '100', '--platform', 'linux', '--config', config], sandbox.env);
+    expect(result.exitCode).toBe(0);
+    const preview = JSON.parse(result.stdout) as { heaviest: Array<{ pid: number; metric: string }>; rules: Array<{ index: number; matches: Array<{ pid: number; verdict: string }> }> };
+    expect(preview.rules[2]?.matches).toEqual([{ pid: runaway.pid, name: 'node', command: expect.stringContaining(`hr-runaway-${TAG}`) as string, verdict: 'term-then-kill at critical' }]);
+    expect(preview.heaviest.find((p) => p.pid === runaway.pid)?.metric).toBe('pss');
+    const text = await runCliProcess(['processes', '--platform', 'linux', '--config', config], sandbox.env);
+    expect(text.stdout).toContain(`guarded #2 /hr-runaway-${TAG}/: at critical, term-then-kill (grace 300 ms)\n  pid ${runaway.pid} node: term-then-kill at critical\n`);
+    expect((await runCliProcess(['processes', '--limit', '0', '--platform', 'linux', '--config', config], sandbox.env)).exitCode).toBe(64);
+    expect(alive(runaway.pid!)).toBe(true);
   });
 
   it('in a dry run, signals nothing and says what it would do', async () => {
