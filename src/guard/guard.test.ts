@@ -48,22 +48,25 @@ class FakeProcesses implements ProcessTable, Signaller {
   readonly ownUid = 501;
   readonly ownPid = 1;
   readonly sent: Array<[number, string]> = [];
-  alive = new Set<number>();
+  living = new Set<number>();
   constructor(
     private readonly table: Array<{ pid: number; command: string; uid: number }>,
     private readonly diesOn: NodeJS.Signals | null = 'SIGTERM',
   ) {
-    for (const entry of table) this.alive.add(entry.pid);
+    for (const entry of table) this.living.add(entry.pid);
   }
   list() {
-    return Promise.resolve(this.table.filter((p) => this.alive.has(p.pid)).map(({ pid, command }) => ({ pid, ppid: 1, command })));
+    return Promise.resolve(this.table.filter((p) => this.living.has(p.pid)).map(({ pid, command }) => ({ pid, ppid: 1, command })));
   }
   ownerUid(pid: number) {
-    return Promise.resolve(this.alive.has(pid) ? (this.table.find((p) => p.pid === pid)?.uid ?? null) : null);
+    return Promise.resolve(this.living.has(pid) ? (this.table.find((p) => p.pid === pid)?.uid ?? null) : null);
+  }
+  alive(pid: number) {
+    return this.living.has(pid);
   }
   send(pid: number, signal: NodeJS.Signals) {
     this.sent.push([pid, signal]);
-    if (signal === this.diesOn || signal === 'SIGKILL') this.alive.delete(pid);
+    if (signal === this.diesOn || signal === 'SIGKILL') this.living.delete(pid);
     return true;
   }
 }

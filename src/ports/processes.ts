@@ -22,6 +22,8 @@ export interface Signaller {
   /** headroom's own pid, which is never signalled. */
   readonly ownPid: number;
   send(pid: number, signal: NodeJS.Signals): boolean;
+  /** True while a process has this pid (signal 0: nothing is sent, no child is started). */
+  alive(pid: number): boolean;
 }
 
 /** One process with what the runaway-process guard checks before each signal. */

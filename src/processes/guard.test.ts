@@ -22,6 +22,8 @@ class FakeProcesses implements ProcessInspector, Signaller {
   readonly sent: Array<[number, string]> = [];
   readonly rows = new Map<number, ProcessDetails & { diesOn: Array<'SIGTERM' | 'SIGKILL'> }>();
   lists = 0;
+  aliveChecks = 0;
+  gets = 0;
   /** Called on each get(), so a test can change a process between the scan and the signal. */
   onGet: ((pid: number) => void) | null = null;
 
@@ -33,6 +35,7 @@ class FakeProcesses implements ProcessInspector, Signaller {
     return Promise.resolve([...this.rows.values()].map(detailsOf));
   }
   get(pid: number) {
+    this.gets += 1;
     this.onGet?.(pid);
     const row = this.rows.get(pid);
     return Promise.resolve(row ? detailsOf(row) : null);
@@ -42,6 +45,10 @@ class FakeProcesses implements ProcessInspector, Signaller {
   }
   memoryOf(pid: number): Promise<MemoryUse | null> {
     return Promise.resolve(this.rows.has(pid) ? { pid, bytes: 5 * GiB, metric: 'footprint' } : null);
+  }
+  alive(pid: number): boolean {
+    this.aliveChecks += 1;
+    return this.rows.has(pid);
   }
   send(pid: number, signal: NodeJS.Signals): boolean {
     this.sent.push([pid, signal]);
@@ -131,6 +138,9 @@ describe('ProcessGuard', () => {
       [5000, 'SIGKILL'],
     ]);
     expect(notifier.sent[0]).toMatchObject({ title: 'headroom: stopped python', message: expect.stringContaining('Sent SIGTERM, then SIGKILL after 1.0 s: it is gone.') as string });
+    // The waits poll with signal 0; the process table is read again only before each signal.
+    expect(processes.gets).toBe(2);
+    expect(processes.aliveChecks).toBeGreaterThan(5);
   });
 
   it('acts at a rule\'s stage only: a critical rule waits through warn', async () => {

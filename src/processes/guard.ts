@@ -153,13 +153,15 @@ export class ProcessGuard {
     return null;
   }
 
-  /** True once the process is gone (or its pid is another process's), polling until `ms` have passed. */
+  /**
+   * True once the pid is free, polling with signal 0 (no child process) until `ms` have passed.
+   * A pid taken again at once by another process looks alive: the look before SIGKILL tells it.
+   */
   private async exited(decision: ProcessDecision, ms: number): Promise<boolean> {
-    const { inspector, clock } = this.deps;
+    const { signaller, clock } = this.deps;
     const deadline = clock.now() + ms;
     for (;;) {
-      const now = await inspector.get(decision.pid, this.deps.signal).catch(() => undefined);
-      if (now === null || (now !== undefined && processKey(now) !== decision.key)) return true;
+      if (!signaller.alive(decision.pid)) return true;
       if (clock.now() >= deadline || this.deps.signal?.aborted) return false;
       await clock.sleep(Math.min(EXIT_POLL_MS, Math.max(0, deadline - clock.now())), this.deps.signal);
     }
