@@ -6,10 +6,14 @@
  * and its RSS at the end. The darwin backend runs against the fake `sysctl` and `vm_stat` of the
  * integration tests, so its child CPU is that of sh/awk fakes, not of the real tools; the
  * daemon's own CPU (spawning, parsing, writing state) is what carries over to a Mac.
- * Child processes per sample are counted from the fakes' call logs. Memory is calm (normal
+ * Child processes per sample are counted from the fakes' call logs. On darwin the WindowServer
+ * watch runs too, against fake pgrep and ps, one reading per 10 samples (three times its default
+ * rate at 1 s sampling, so that its cost shows above the noise), and once more without it, for
+ * its cost by difference; its `ps` runs are counted apart ("watch / sample"). Memory is calm (normal
  * pressure) and the guard watches a fake Ollama with two models, the steady state of a machine
  * with headroom; under pressure the daemon samples four times as often on purpose.
- * Then the reaction latency (bench-reaction.ts) and the Ollama server under pm2 (bench-ollama.ts).
+ * Then the reaction latency (bench-reaction.ts) and the Ollama server under pm2 (bench-ollama.ts),
+ * unless `--sampling-only` (`npm run bench -- --sampling-only`).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
+import { addProcessFakes, psRow } from '../test/helpers/fake-process-bin.js';
 import { makeFakeProc } from '../test/helpers/fake-proc.js';
 import { fixturePath, readFixture } from '../test/helpers/fixtures.js';
 import { deriveVmStatStream } from '../test/helpers/vm-stat-stream.js';
@@ -95,11 +100,14 @@ interface Result {
   childCpuMsPer1000: number;
   rssMiB: number;
   childrenPerSample: number;
+  /** pgrep and ps runs of the WindowServer watch per sample (darwin). */
+  watchPerSample: number;
   /** `vm_stat N` streams and xargs sysctl pumps started over the whole run (one each, unless restarted). */
   longLivedChildren: number;
 }
 
-async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
+/** One backend's run; `watch: false` turns the WindowServer watch off, to see its cost by difference. */
+async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Result> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'hr-bench-'));
   const streamFile = path.join(home, 'vm_stat-stream-derived.txt');
   await writeFile(streamFile, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
@@ -126,12 +134,17 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
   // Count the xargs pumps the daemon starts: a wrapper that logs, then runs the real xargs.
   const realXargs = execFileSync('sh', ['-c', 'command -v xargs'], { encoding: 'utf8' }).trim();
   await writeFile(path.join(bin.dir, 'xargs'), `#!/bin/sh\necho "$*" >> "$(dirname "$0")/xargs.calls"\nexec ${realXargs} "$@"\n`, { mode: 0o755 });
+  // WindowServer for the watch: a row built from the captures (see src/platform/darwin/ps-details.test.ts).
+  const watchFakes = await addProcessFakes(bin.dir);
+  await watchFakes.setWindowServer(372);
+  await watchFakes.setRows([psRow({ pid: 372, uid: 88, rssKiB: 105120, time: '276:18.30', lstart: 'Wed Dec  2 08:00:30 2026', command: '/System/Library/PrivateFrameworks/SkyLight.framework/Resources/WindowServer -daemon' })]);
+  const watchCalls = async (): Promise<number> => (await countLines(path.join(bin.dir, 'ps.argv'))) + (await countLines(path.join(bin.dir, 'pgrep.argv')));
   const proc = await makeFakeProc();
   const config = path.join(home, 'config.yaml');
   // /api/ps is read every 200 ms: one read per two samples, the ratio of the defaults at 1 s.
   await writeFile(
     config,
-    `daemon:\n  intervalMs: 100\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: 200\nnotify:\n  enabled: false\nlinux:\n  procRoot: ${proc.root}\n`,
+    `daemon:\n  intervalMs: 100\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: 200\nwindowServer:\n  enabled: ${watch}\n  intervalMs: 1000\nnotify:\n  enabled: false\nlinux:\n  procRoot: ${proc.root}\n`,
   );
   const stateFile =
     backend === 'darwin'
@@ -147,22 +160,25 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
     const startTimes = await procTimes(pid);
     const startChildrenMs = await childrenCpuMs(pid);
     const startCalls = (await countLines(path.join(bin.dir, 'sysctl.calls'))) + (await countLines(path.join(bin.dir, 'vm_stat.calls')));
+    const startWatch = await watchCalls();
     const endSamples = await waitForSamples(stateFile, startSamples + MEASURED);
     const endTimes = await procTimes(pid);
     const endChildrenMs = await childrenCpuMs(pid);
     const rss = await rssBytes(pid);
     const endCalls = (await countLines(path.join(bin.dir, 'sysctl.calls'))) + (await countLines(path.join(bin.dir, 'vm_stat.calls')));
+    const endWatch = await watchCalls();
     const samples = endSamples - startSamples;
     const vmStatStreams = (await readFile(path.join(bin.dir, 'vm_stat.calls'), 'utf8').catch(() => ''))
       .split('\n')
       .filter((line) => line.trim() !== '');
     const pumps = await countLines(path.join(bin.dir, 'xargs.calls'));
     return {
-      backend,
+      backend: watch ? backend : `${backend}, no WindowServer watch`,
       cpuMsPer1000: ((endTimes.ownMs - startTimes.ownMs) * 1000) / samples,
       childCpuMsPer1000: ((endChildrenMs - startChildrenMs) * 1000) / samples,
       rssMiB: rss / 1024 / 1024,
       childrenPerSample: (endCalls - startCalls) / samples,
+      watchPerSample: (endWatch - startWatch) / samples,
       longLivedChildren: vmStatStreams.length + pumps,
     };
   } finally {
@@ -176,27 +192,30 @@ async function measure(backend: 'linux' | 'darwin'): Promise<Result> {
 }
 
 const reactionTrials = 20;
-process.stderr.write(`measuring linux, then darwin: ${WARMUP} warm-up + ${MEASURED} samples each at intervalMs 100 (about 4 min)…\n`);
+process.stderr.write(`measuring linux, darwin, then darwin without the WindowServer watch: ${WARMUP} warm-up + ${MEASURED} samples each at intervalMs 100 (about 6 min)…\n`);
 // One after the other: side by side, the fakes' own CPU on a 2-core machine skews both figures.
-const results = [await measure('linux'), await measure('darwin')];
+const results = [await measure('linux'), await measure('darwin'), await measure('darwin', false)];
 console.log(`\nheadroom sampling cost (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores)\n`);
-console.log('backend  daemon CPU / 1000 samples  = % of one core at 1 s  children CPU / 1000  RSS after  children / sample  long-lived');
+console.log('backend                         daemon CPU / 1000 samples  = % of one core at 1 s  children CPU / 1000  RSS after  children / sample  watch / sample  long-lived');
 for (const r of results) {
   console.log(
     [
-      r.backend.padEnd(8),
+      r.backend.padEnd(31),
       `${r.cpuMsPer1000.toFixed(0)} ms`.padStart(25),
       `${(r.cpuMsPer1000 / 1000 / 10).toFixed(3)}%`.padStart(23),
       `${r.childCpuMsPer1000.toFixed(0)} ms`.padStart(20),
       `${r.rssMiB.toFixed(1)} MiB`.padStart(10),
       r.childrenPerSample.toFixed(3).padStart(17),
+      r.watchPerSample.toFixed(3).padStart(15),
       String(r.longLivedChildren).padStart(11),
     ].join(' '),
   );
 }
 console.log('\n% of one core at 1 s = CPU per sample / 1000 ms. darwin children are sh/awk fakes, not sysctl itself.');
 console.log('"children / sample": sysctl runs in the measured window (the darwin ones are started by the xargs pump,');
-console.log('not by the daemon); "long-lived": vm_stat streams and xargs pumps started over the whole run.');
+console.log('not by the daemon); "watch / sample": the WindowServer watch\'s ps (and pgrep) runs, started by the daemon,');
+console.log('at one reading per 10 samples; "long-lived": vm_stat streams and xargs pumps started over the whole run.');
+if (process.argv.includes('--sampling-only')) process.exit(0);
 
 process.stderr.write(`\nmeasuring reaction latency: ${reactionTrials} trials each, intervalMs 1000 and 250, from normal and from warn (about 4 min)…\n`);
 const reactions = [];

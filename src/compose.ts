@@ -33,7 +33,25 @@ import type { CommandRunner } from './ports/command-runner.js';
 import type { BootIdentity, BootSensor } from './ports/boot.js';
 import type { OllamaReading } from './guard/types.js';
 import { silentLogger, type Logger } from './ports/logger.js';
-import { createBootSensor, createMemorySensor, createNotifier, createPidLookup, createProcessTable, createServerProbe } from './platform/index.js';
+import {
+  createBootSensor,
+  createMemorySensor,
+  createNotifier,
+  createPidLookup,
+  createPrecursorLog,
+  createProcessInspector,
+  createProcessTable,
+  createServerProbe,
+  createWindowServerSensor,
+} from './platform/index.js';
+import type { ProcessInspector } from './ports/processes.js';
+import { fixedWindowServer, WindowServerWatch, type WindowServerFollower } from './windowserver/watch.js';
+import { IdentityFile } from './windowserver/identity-file.js';
+import { HeaviestProcesses } from './processes/heaviest.js';
+import { ProcessGuard } from './processes/guard.js';
+import { guardedRules } from './processes/rules.js';
+import type { ProtectedPid } from './processes/protect.js';
+import { previewProcesses, type ProcessPreview } from './processes/preview.js';
 import { RunRecordFiles, startFacts, type StartFacts } from './daemon/previous-run.js';
 import { colimaProfile, resolveColimaHome, type ColimaProfile } from './docker/colima-paths.js';
 import { ActionExecutor } from './docker/executor.js';
@@ -266,7 +284,7 @@ export async function withOllamaServer<T>(setup: Setup, surroundings: Surroundin
     handle = createLogger({ level: setup.config.log.level, file: setup.paths.logFile, stdout: 'off', isTTY: false });
   }
   const runner = new ChildProcessRunner(surroundings.env);
-  const processes = createProcessTable(setup.platform, runner, setup.paths.procRoot, setup.config.daemon.commandTimeoutMs);
+  const processes = createProcessTable(setup.platform, runner, setup.paths.processRoot, setup.config.daemon.commandTimeoutMs);
   const notifier = setup.config.notify.enabled ? createNotifier(setup.platform, runner) : null;
   const logger = handle ? handle.logger.child({ command: 'ollama' }) : silentLogger;
   const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun: options.dryRun });
@@ -505,6 +523,60 @@ async function recordStart(files: RunRecordFiles, boot: BootSensor, startedAt: n
   }
 }
 
+/** The WindowServer watch on macOS; a fixed status on Linux (not applicable) or when it is off. */
+function createWindowServerWatch(
+  setup: Setup,
+  deps: { runner: CommandRunner; inspector: ProcessInspector; start: Promise<StartFacts | null>; logger: Logger; notifier: Notifier | null; signal: AbortSignal },
+): WindowServerFollower {
+  const { config, platform, paths } = setup;
+  const sensor = createWindowServerSensor(platform, deps.runner, deps.inspector, config.daemon.commandTimeoutMs);
+  if (!sensor) return fixedWindowServer('not applicable', 'Linux has no WindowServer');
+  if (!config.windowServer.enabled) return fixedWindowServer('unknown', 'not followed (windowServer.enabled is false)');
+  return new WindowServerWatch({
+    sensor,
+    log: config.windowServer.readLog ? createPrecursorLog(platform, deps.runner) : null,
+    identity: new IdentityFile(paths.stateDir),
+    start: deps.start,
+    clock: systemClock,
+    logger: deps.logger,
+    notifier: deps.notifier,
+    rules: config.windowServer,
+    signal: deps.signal,
+  });
+}
+
+/**
+ * The pids protected with their descendants besides those the protected set knows by name:
+ * pm2's daemon (from its pid file in headroom's PM2_HOME, read fresh) and whoever serves Ollama.
+ */
+export function protectedPids(paths: RuntimePaths, server: { readonly current: ServerStatus | null } | null): ProtectedPid[] {
+  const pids: ProtectedPid[] = [];
+  try {
+    const pid = Number(readFileSync(path.join(pm2Home(paths), 'pm2.pid'), 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 1) pids.push({ pid, what: "headroom's pm2 daemon" });
+  } catch {
+    // No pm2 daemon runs.
+  }
+  const owner = server?.current?.owner;
+  if (owner && 'pid' in owner && owner.kind !== 'foreign') pids.push({ pid: owner.pid, what: 'the Ollama server' });
+  if (owner?.kind === 'app' && owner.appPid !== null) pids.push({ pid: owner.appPid, what: 'Ollama.app' });
+  return pids;
+}
+
+/**
+ * `headroom processes`: the heaviest processes now (one `top` and one `ps` on macOS; /proc on
+ * Linux) and what the guarded patterns would do with what runs. `daemonPid`: the running
+ * daemon, protected with its children like headroom itself.
+ */
+export async function previewProcessesNow(setup: Setup, surroundings: Surroundings, options: { limit: number; daemonPid: number | null }): Promise<ProcessPreview> {
+  const runner = new ChildProcessRunner(surroundings.env);
+  const inspector = createProcessInspector(setup.platform, runner, setup.paths.processRoot, setup.config.daemon.commandTimeoutMs);
+  const [heaviest, processes] = [await inspector.heaviest(options.limit), await inspector.list()];
+  const named = protectedPids(setup.paths, null);
+  if (options.daemonPid !== null) named.push({ pid: options.daemonPid, what: 'the headroom daemon' });
+  return previewProcesses({ processes, heaviest, rules: guardedRules(setup.config), ownUid: nodeSignaller.ownUid, ownPid: process.pid, protectedPids: named });
+}
+
 /** How a daemon run ended. */
 export interface DaemonExit {
   exitCode: number;
@@ -595,9 +667,28 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   const dryRun = options.dryRun === true || config.guard.dryRun;
   const url = ollamaUrl(setup, surroundings);
   const notifier = config.notify.enabled ? createNotifier(setup.platform, runner) : null;
-  const processes = createProcessTable(setup.platform, runner, paths.procRoot, config.daemon.commandTimeoutMs);
+  const processes = createProcessTable(setup.platform, runner, paths.processRoot, config.daemon.commandTimeoutMs);
   const guarded = createGuard(setup, { url, runner, sensor, logger, dryRun, notifier, processes });
   const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun });
+  const inspector = createProcessInspector(setup.platform, runner, paths.processRoot, config.daemon.commandTimeoutMs);
+  const windowServer = createWindowServerWatch(setup, { runner, inspector, start, logger, notifier, signal: cancel.signal });
+  const heaviest = new HeaviestProcesses({ inspector, clock: systemClock, logger, top: config.processes.top, sampleIntervalMs: config.processes.sampleIntervalMs, signal: cancel.signal });
+  // Part of the guard: it acts at the stage the guard opens once Ollama is freed.
+  const processGuard = guarded
+    ? new ProcessGuard({
+        inspector,
+        signaller: nodeSignaller,
+        clock: systemClock,
+        logger,
+        notifier,
+        rules: guardedRules(config),
+        cooldownMs: config.processes.cooldownMs,
+        dryRun,
+        protectedPids: () => protectedPids(paths, server),
+        knownMemory: (pid) => heaviest.memoryOf(pid),
+        signal: cancel.signal,
+      })
+    : null;
   const probes = new ProbeService({
     ...probeParts(setup, surroundings, { sample: (signal) => sensor.sample(signal), logger }),
     schedule: config.probe.enabled ? new NodeCronSchedule(config.probe.schedule, logger, MISSED_AFTER_MS) : null,
@@ -630,6 +721,9 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     server,
     probes,
     docker,
+    windowServer,
+    heaviest,
+    processGuard,
     ollamaUrl: url,
     start,
     stateFile: paths.stateFile,
@@ -642,7 +736,8 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
       platform: setup.platform,
       configFile: setup.configFile,
       intervalMs: config.daemon.intervalMs,
-      guard: guarded ? { ollama: url, dryRun } : 'disabled',
+      guard: guarded ? { ollama: url, dryRun, guardedProcesses: config.processes.guarded.length } : 'disabled',
+      windowServer: windowServer.status().health === 'not applicable' ? 'not applicable' : config.windowServer.enabled,
       probes: config.probe.enabled ? config.probe.schedule : 'on demand only',
       docker: docker ? { profile: docker.status().profile, watchIntervalMs: config.docker.watchIntervalMs, dryRun: docker.status().dryRun } : 'disabled',
       stateFile: paths.stateFile,
@@ -668,6 +763,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     clearInterval(foreignLogs);
     cancel.abort();
     await guarded?.guard.settle();
+    await Promise.all([windowServer.settle(), heaviest.settle(), processGuard?.settle()]);
     await (probesStopped ?? probes.stop());
     await (dockerStopped ?? docker?.stop());
     await sensor.close();

@@ -14,4 +14,13 @@ export const nodeSignaller: Signaller = {
       return false;
     }
   },
+  alive(pid) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      // EPERM: a process of another user has the pid.
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  },
 };

@@ -18,6 +18,7 @@ import { registerDocker } from './commands/docker.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
+import { registerProcesses } from './commands/processes.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 import type { CommandOutcome } from './outcome.js';
@@ -34,6 +35,7 @@ export function buildProgram(surroundings: Surroundings, io: CliIo, outcome: Com
     .exitOverride();
   registerRun(program, surroundings, outcome);
   registerStatus(program, surroundings, io, outcome);
+  registerProcesses(program, surroundings, io, outcome);
   registerConfig(program, surroundings, io, outcome);
   registerSimulate(program, surroundings, io, outcome);
   registerOllama(program, surroundings, io, outcome);

@@ -40,11 +40,11 @@ describe('renderStatus', () => {
     const guard = {
       level: 'warn' as const,
       dryRun: false,
-      incident: { id: 2, startedAt: AT - 30_000, peak: 'warn' as const, unloaded: ['qwen3:8b'], noticeSent: true, attempted: [] },
+      incident: { id: 2, startedAt: AT - 30_000, peak: 'warn' as const, unloaded: ['qwen3:8b'], noticeSent: true, attempted: [], emergency: null },
       unloading: ['gemma3:4b'],
       lastUnload: null,
     };
-    expect(renderStatus(memory, { pid: 77, lastSampleAt: AT - 400 }, AT, ollama, guard)).toBe(
+    expect(renderStatus(memory, { pid: 77, lastSampleAt: AT - 400 }, AT, { ollama, guard })).toBe(
       [
         'daemon    running (pid 77, last sample 400 ms ago)',
         'memory    [███████████████████████░░░░░░░] 75% used',
@@ -61,12 +61,12 @@ describe('renderStatus', () => {
 
   it('says why Ollama is not readable, and when the guard is off', () => {
     const down = { url: 'http://127.0.0.1:11434', status: 'unreachable' as const, error: 'GET /api/ps: cannot reach http://127.0.0.1:11434 (ECONNREFUSED)', readAt: AT, models: [] };
-    expect(renderStatus(memory, null, AT, down)).toContain('ollama    unreachable (GET /api/ps: cannot reach http://127.0.0.1:11434 (ECONNREFUSED))');
-    expect(renderStatus(memory, null, AT, null)).toContain('ollama    not watched (guard.enabled is false)');
+    expect(renderStatus(memory, null, AT, { ollama: down })).toContain('ollama    unreachable (GET /api/ps: cannot reach http://127.0.0.1:11434 (ECONNREFUSED))');
+    expect(renderStatus(memory, null, AT, { ollama: null })).toContain('ollama    not watched (guard.enabled is false)');
   });
 
   it('adds the docker line it is given, after the others', () => {
-    const text = renderStatus(memory, null, AT, null, null, null, null, 'docker    healthy: Docker answers on /u/.colima/default/docker.sock (colima default)');
+    const text = renderStatus(memory, null, AT, { docker: 'docker    healthy: Docker answers on /u/.colima/default/docker.sock (colima default)' });
     expect(text.trimEnd().split('\n').at(-1)).toBe('docker    healthy: Docker answers on /u/.colima/default/docker.sock (colima default)');
   });
 

@@ -8,6 +8,9 @@ import { serverLines } from './server-text.js';
 import { probeLine } from './probe-text.js';
 import type { ProbeStatus } from '../probe/service.js';
 import type { ProbeRun } from '../probe/types.js';
+import type { ProcessesState } from '../daemon/state-file.js';
+import type { WindowServerStatus } from '../windowserver/watch.js';
+import { processesLines, windowServerLines } from './processes-text.js';
 
 /** Where the numbers came from: a running daemon, or a sample the CLI just took. */
 export type StatusDaemon = { pid: number; lastSampleAt: number | null } | null;
@@ -44,17 +47,21 @@ export function guardLine(guard: GuardStatus, now: number): string {
   return `guard     ${parts.join(', ')}`;
 }
 
+/** What `headroom status` shows beside memory; each part is left out (or says "not watched") when null or absent. */
+export interface StatusParts {
+  ollama?: OllamaState | null;
+  guard?: GuardStatus | null;
+  server?: ServerStatus | null;
+  probe?: { lastRun: ProbeRun | null; status: ProbeStatus | null } | null;
+  windowServer?: WindowServerStatus | null;
+  processes?: ProcessesState | null;
+  /** The docker line, already rendered. */
+  docker?: string | null;
+}
+
 /** The whole `headroom status` text. `now` is only used for "last sample N s ago". */
-export function renderStatus(
-  memory: MemorySnapshot,
-  daemon: StatusDaemon,
-  now: number,
-  ollama: OllamaState | null = null,
-  guard: GuardStatus | null = null,
-  server: ServerStatus | null = null,
-  probe: { lastRun: ProbeRun | null; status: ProbeStatus | null } | null = null,
-  docker: string | null = null,
-): string {
+export function renderStatus(memory: MemorySnapshot, daemon: StatusDaemon, now: number, parts: StatusParts = {}): string {
+  const { ollama = null, guard = null, server = null, probe = null, windowServer = null, processes = null, docker = null } = parts;
   const lines: string[] = [];
   if (daemon) {
     const age = daemon.lastSampleAt === null ? 'no sample yet' : `last sample ${formatDurationMs(Math.max(0, now - daemon.lastSampleAt))} ago`;
@@ -83,6 +90,8 @@ export function renderStatus(
   if (guard) lines.push(guardLine(guard, now));
   if (server) lines.push(...serverLines(server));
   if (probe) lines.push(probeLine(probe.lastRun, probe.status, now));
+  if (windowServer) lines.push(...windowServerLines(windowServer, now));
+  lines.push(...processesLines(processes, now));
   if (docker) lines.push(docker);
   for (const error of memory.errors ?? []) lines.push(`error     ${error}`);
   return `${lines.join('\n')}\n`;

@@ -63,6 +63,20 @@ describe('parseConfigText', () => {
     expect(parseConfigText('docker:\n  services:\n    - container: chromadb\n    - {compose: ~/stack, files: [compose.yaml]}\n', 'x.yaml').docker.services).toEqual([{ container: 'chromadb' }, { compose: '~/stack', files: ['compose.yaml'] }]);
   });
 
+  it('names a guarded pattern that does not compile, or matches everything, by its index and line', () => {
+    const issues = issuesOf('processes:\n  guarded:\n    - pattern: "mlx_lm\\\\.lora"\n      action: term\n    - pattern: "(unclosed"\n    - pattern: ".*"\n      stage: loud\n');
+    expect(issues).toEqual([
+      { path: 'processes.guarded.1.pattern', line: 5, message: expect.stringMatching(/^not a regular expression: .*Unterminated group/) as string },
+      { path: 'processes.guarded.2.pattern', line: 6, message: expect.stringMatching(/^matches an empty command line/) as string },
+      { path: 'processes.guarded.2.stage', line: 7, message: expect.stringMatching(/"warn"\|"critical"/) as string },
+    ]);
+  });
+
+  it('fills a guarded process\'s defaults: stage critical, action notify, a 10 s grace', () => {
+    const config = parseConfigText('processes:\n  guarded:\n    - pattern: "mlx_lm\\\\.lora"\n', 'c.yaml');
+    expect(config.processes.guarded).toEqual([{ pattern: 'mlx_lm\\.lora', stage: 'critical', action: 'notify', graceMs: 10_000 }]);
+  });
+
   it('names an unknown top-level key', () => {
     const [issue] = issuesOf('log:\n  level: info\nbogus: 1\n');
     expect(issue).toMatchObject({ path: 'bogus', line: 3 });

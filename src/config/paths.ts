@@ -14,6 +14,8 @@ export interface RuntimePaths {
   socketFile: string;
   logFile: string;
   procRoot: string;
+  /** Where the Linux process table is read: `linux.processRoot`, else procRoot. */
+  processRoot: string;
 }
 
 /** Expands a leading `~/` to the home folder. */
@@ -33,6 +35,7 @@ export function runtimePaths(config: Config, platform: PlatformName, home: strin
     socketFile: path.join(stateDir, 'headroom.sock'),
     logFile: path.join(logDir, 'headroom.log'),
     procRoot: expandHome(config.linux.procRoot, home),
+    processRoot: expandHome(config.linux.processRoot ?? config.linux.procRoot, home),
   };
 }
 
@@ -42,6 +45,6 @@ export function effectiveConfig(config: Config, paths: RuntimePaths): Config {
     ...config,
     daemon: { ...config.daemon, stateDir: paths.stateDir },
     log: { ...config.log, dir: paths.logDir },
-    linux: { ...config.linux, procRoot: paths.procRoot },
+    linux: { ...config.linux, procRoot: paths.procRoot, processRoot: paths.processRoot },
   };
 }

@@ -101,6 +101,46 @@ const guardSchema = z
   })
   .prefault({});
 
+/** Why a guarded-process pattern cannot be used, or null: it must compile, and must not match every command line. */
+export function guardedPatternProblem(pattern: string): string | null {
+  let regex: RegExp;
+  try {
+    regex = new RegExp(pattern);
+  } catch (error) {
+    return `not a regular expression: ${(error as Error).message}`;
+  }
+  if (regex.test('')) return 'matches an empty command line, so it would match every process: name the program (e.g. "mlx_lm\\.lora")';
+  return null;
+}
+
+const guardedProcessSchema = z.strictObject({
+  pattern: z.string().min(1).superRefine(check(guardedPatternProblem)),
+  stage: z.enum(['warn', 'critical']).default('critical'),
+  action: z.enum(['notify', 'term', 'term-then-kill']).default('notify'),
+  graceMs: z.number().int().min(0).max(600_000).default(10_000),
+});
+
+const windowServerSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('follow WindowServer on macOS'),
+    intervalMs: z.number().int().min(1000).max(600_000).default(30_000).describe('time between WindowServer CPU readings while pressure is normal'),
+    fastIntervalMs: z.number().int().min(500).max(600_000).default(5000).describe('the same while pressure is not normal'),
+    cpuPercent: z.number().min(1).max(1000).default(70).describe('WindowServer CPU (100 = one core) counted as high'),
+    cpuSustainMs: z.number().int().min(0).max(600_000).default(10_000).describe('how long it must stay high'),
+    readLog: z.boolean().default(true).describe('read the unified log for precursors while pressure is not normal'),
+    logIntervalMs: z.number().int().min(60_000).max(3_600_000).default(60_000).describe('least time between two log reads'),
+  })
+  .prefault({});
+
+const processesSchema = z
+  .strictObject({
+    top: z.number().int().min(1).max(100).default(10).describe('heaviest processes kept in the state'),
+    sampleIntervalMs: z.number().int().min(5000).max(3_600_000).default(30_000).describe('time between samples of the heaviest while pressure is not normal'),
+    cooldownMs: z.number().int().min(0).max(86_400_000).default(60_000).describe('least time between two actions on one process'),
+    guarded: z.array(guardedProcessSchema).default([]).describe('patterns, stages and actions'),
+  })
+  .prefault({});
+
 /** The probes of issue #5's seed (smoke_check.py): a fact and a sum. */
 export const DEFAULT_PROBES = [
   { name: 'capital', prompt: 'What is the capital of France?', expect: 'paris' },
@@ -258,6 +298,8 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   guard: guardSchema,
+  windowServer: windowServerSchema,
+  processes: processesSchema,
   probe: probeSchema,
   docker: dockerSchema,
   launchd: z
@@ -279,6 +321,7 @@ export const configSchema = z.strictObject({
   linux: z
     .strictObject({
       procRoot: pathSetting.default('/proc').describe('where meminfo and pressure/memory are read'),
+      processRoot: pathSetting.nullable().default(null).describe('where the process table (/proc/<pid>/…) is read; null = procRoot'),
       pressure: linuxPressureSchema.prefault({}),
     })
     .prefault({}),

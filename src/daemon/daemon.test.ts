@@ -5,6 +5,7 @@ import type { MemorySensor, MemorySnapshot, Pressure } from '../core/memory.js';
 import type { Guard } from '../guard/guard.js';
 import { Daemon } from './daemon.js';
 import type { DaemonState } from './state-file.js';
+import { fixedWindowServerStatus } from '../windowserver/watch.js';
 
 function snapshot(at: number, pressure: Pressure, errors?: string[]): MemorySnapshot {
   const base: MemorySnapshot = {
@@ -120,6 +121,47 @@ describe('Daemon', () => {
     await daemon.tick();
     expect(ticks).toBe(2);
     expect(saved.at(-1)?.docker).toEqual(status);
+  });
+
+  it('runs the WindowServer watch, the guard with its emergency, the process guard at the stage the guard opens, and the heaviest, in that order, and keeps them in the state', async () => {
+    const clock = new SimClock();
+    const saved: DaemonState[] = [];
+    const calls: string[] = [];
+    const wsStatus = { ...fixedWindowServerStatus('unknown', 'x'), health: 'strained' as const, reason: 'CPU 95% of a core', emergency: 'WindowServer CPU 95%' };
+    const guard = {
+      policyState: { level: 'warn' },
+      processStage: 'critical',
+      alert: true,
+      tick: (_memory: MemorySnapshot, _signal: AbortSignal | undefined, emergency: string | null) => {
+        calls.push(`guard ${emergency}`);
+        return Promise.resolve([]);
+      },
+      status: () => null,
+    } as unknown as Guard;
+    const heaviest = { sampledAt: 1, processes: [{ pid: 5, name: 'python', command: 'python -m mlx_lm.lora', uid: 501, bytes: 10, metric: 'footprint' as const }] };
+    const action = { at: 2, pid: 5, name: 'python', rule: 0, action: 'term' as const, memory: null, outcome: { kind: 'exited' as const, afterMs: 1, signal: 'SIGTERM' as const }, dryRun: false };
+    const daemon = new Daemon({
+      sensor: scriptedSensor(clock, ['normal']),
+      clock,
+      logger: captureLogger(),
+      platform: 'darwin',
+      intervalMs: 1000,
+      stateFile: '/unused',
+      pid: 42,
+      guard,
+      windowServer: {
+        tick: (_memory, raised) => void calls.push(`windowserver raised=${raised}`),
+        emergency: () => 'WindowServer CPU 95%',
+        status: () => wsStatus,
+      },
+      processGuard: { tick: (stage) => void calls.push(`processes ${stage}`), recentActions: [action], guarded: 1, dryRun: false },
+      heaviest: { tick: (raised) => void calls.push(`heaviest raised=${raised}`), latest: heaviest },
+      saveState: (_file, state) => void saved.push(structuredClone(state)),
+    });
+    await daemon.tick();
+    // The kernel says normal, but the guard is at warn: pressure counts as raised.
+    expect(calls).toEqual(['windowserver raised=true', 'guard WindowServer CPU 95%', 'processes critical', 'heaviest raised=true']);
+    expect(saved.at(-1)).toMatchObject({ windowServer: wsStatus, processes: { heaviest, guarded: 1, dryRun: false, actions: [action] } });
   });
 
   it('keeps running when the sensor throws, recording an unknown sample', async () => {

@@ -15,6 +15,9 @@ import type { DockerStatus } from '../docker/service.js';
 import type { PlatformName } from '../platform/platform.js';
 import type { StartFacts } from './previous-run.js';
 import { writeState, type DaemonState } from './state-file.js';
+import type { WindowServerFollower } from '../windowserver/watch.js';
+import type { HeaviestSample } from '../processes/heaviest.js';
+import type { ProcessAction } from '../processes/guard.js';
 
 /** What the loop is made of; the composition root passes real ones, tests pass fakes. */
 export interface DaemonDeps {
@@ -37,6 +40,12 @@ export interface DaemonDeps {
   probes?: { tick(): void; status(): ProbeStatus } | null;
   /** The Docker watch: its /_ping runs from the loop (in the background), its status goes in the state. */
   docker?: { tick(): void; status(): DockerStatus } | null;
+  /** WindowServer: its readings start from the loop; it hands the guard an emergency; its status goes in the state. */
+  windowServer?: Pick<WindowServerFollower, 'tick' | 'emergency' | 'status'> | null;
+  /** The heaviest processes, sampled while pressure is not normal. */
+  heaviest?: { tick(raised: boolean): void; readonly latest: HeaviestSample | null } | null;
+  /** The runaway-process guard, given the stage the memory guard opens; `guarded` and `dryRun` are for the state. */
+  processGuard?: { tick(stage: 'warn' | 'critical' | null): void; readonly recentActions: readonly ProcessAction[]; readonly guarded: number; readonly dryRun: boolean } | null;
   /** What the daemon learns at start about the boot and the run before it (read in the background), for the state. */
   start?: Promise<StartFacts | null> | null;
   stateFile: string;
@@ -111,7 +120,13 @@ export class Daemon {
       this.deps.server?.tick();
       this.deps.probes?.tick();
       this.deps.docker?.tick();
-      if (this.deps.guard) await this.deps.guard.tick(snapshot, signal);
+      const { guard, windowServer } = this.deps;
+      // Not normal: the kernel's level, or the guard's own (its floor and swap rules).
+      const raised = snapshot.pressure === 'warn' || snapshot.pressure === 'critical' || (guard?.policyState.level ?? 'normal') !== 'normal';
+      windowServer?.tick(snapshot, raised);
+      if (guard) await guard.tick(snapshot, signal, windowServer?.emergency() ?? null);
+      this.deps.processGuard?.tick(guard?.processStage ?? null);
+      this.deps.heaviest?.tick(raised);
     } catch (error) {
       // The guard catches its own failures; this is the last line, so that nothing ends the loop.
       this.log.error({ err: error }, 'tick failed after sampling');
@@ -121,7 +136,8 @@ export class Daemon {
     return snapshot;
   }
 
-  private guardState(): Pick<DaemonState, 'ollama' | 'guard' | 'server' | 'probe' | 'docker'> {
+  private guardState(): Pick<DaemonState, 'ollama' | 'guard' | 'server' | 'probe' | 'windowServer' | 'processes' | 'docker'> {
+    const { heaviest, processGuard } = this.deps;
     const watcher = this.deps.watcher;
     const reading = watcher?.current;
     return {
@@ -137,6 +153,11 @@ export class Daemon {
       guard: this.deps.guard ? this.deps.guard.status() : null,
       server: this.deps.server?.current ?? null,
       probe: this.deps.probes?.status() ?? null,
+      windowServer: this.deps.windowServer?.status() ?? null,
+      processes:
+        heaviest || processGuard
+          ? { heaviest: heaviest?.latest ?? null, guarded: processGuard?.guarded ?? 0, dryRun: processGuard?.dryRun ?? false, actions: [...(processGuard?.recentActions ?? [])] }
+          : null,
       docker: this.deps.docker?.status() ?? null,
     };
   }

@@ -46,13 +46,17 @@ export interface StartFacts {
  */
 export const BOOT_TIME_TOLERANCE_MS = 60_000;
 
-/** Compares this boot with the previous run's: the ids when both exist, else the boot times. */
+/** Whether the machine booted between a recorded boot and `boot`: the ids when both exist, else the boot times; null when neither can tell. */
+export function bootChanged(before: { bootId: string | null; bootedAt: number | null }, boot: BootIdentity): boolean | null {
+  if (before.bootId !== null && boot.id !== null) return before.bootId !== boot.id;
+  if (before.bootedAt !== null && boot.bootedAt !== null) return Math.abs(before.bootedAt - boot.bootedAt) > BOOT_TIME_TOLERANCE_MS;
+  return null;
+}
+
+/** Compares this boot with the previous run's. */
 export function startFacts(previous: PreviousRun | null, boot: BootIdentity): StartFacts {
   if (previous === null) return { boot, previous, rebooted: null, uncleanStop: null };
-  let rebooted: boolean | null = null;
-  if (previous.bootId !== null && boot.id !== null) rebooted = previous.bootId !== boot.id;
-  else if (previous.bootedAt !== null && boot.bootedAt !== null) rebooted = Math.abs(previous.bootedAt - boot.bootedAt) > BOOT_TIME_TOLERANCE_MS;
-  return { boot, previous, rebooted, uncleanStop: previous.stoppedAt === null };
+  return { boot, previous, rebooted: bootChanged(previous, boot), uncleanStop: previous.stoppedAt === null };
 }
 
 /** Parses run.json; null for anything that is not a run record. */

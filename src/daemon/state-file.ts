@@ -17,6 +17,20 @@ import type { ModelKind } from '../ports/ollama.js';
 import type { OllamaStatus } from '../guard/types.js';
 import type { PlatformName } from '../platform/platform.js';
 import type { StartFacts } from './previous-run.js';
+import type { WindowServerStatus } from '../windowserver/watch.js';
+import type { HeaviestSample } from '../processes/heaviest.js';
+import type { ProcessAction } from '../processes/guard.js';
+
+/** The heaviest processes and the runaway-process guard, as the daemon last saw them. */
+export interface ProcessesState {
+  /** The last sample of the heaviest (taken while pressure was not normal); null before the first. */
+  heaviest: HeaviestSample | null;
+  /** How many patterns `processes.guarded` has. */
+  guarded: number;
+  dryRun: boolean;
+  /** The latest actions on guarded processes, newest last. */
+  actions: ProcessAction[];
+}
 
 /** Ollama as the daemon last saw it. */
 export interface OllamaState {
@@ -47,6 +61,10 @@ export interface DaemonState {
   probe?: ProbeStatus | null;
   /** Docker and the Colima profile headroom watches; null when the watch is off (docker.enabled: false). */
   docker?: DockerStatus | null;
+  /** WindowServer: ok, strained, unknown or not applicable, with the reason; absent in older files. */
+  windowServer?: WindowServerStatus | null;
+  /** The heaviest processes and the actions on guarded ones; absent in older files. */
+  processes?: ProcessesState | null;
   /** This boot, and the run before this one: a reboot since, an unclean stop; absent in older files. */
   start?: StartFacts | null;
   /** Epoch ms of a clean stop; absent while running or after a crash. */

@@ -25,7 +25,7 @@ function executor(answer: (file: string, args: readonly string[]) => FakeAnswer 
     profile: fake.profile,
     runner,
     pids: { lookup: () => Promise.resolve({ state: 'dead' }) },
-    signaller: { ownUid: 501, ownPid: 1, send: (pid, signal) => (sent.push([pid, signal]), true) },
+    signaller: { ownUid: 501, ownPid: 1, alive: () => false, send: (pid, signal) => (sent.push([pid, signal]), true) },
     clock,
     logger: logs,
     env: { colima: { COLIMA_HOME: fake.profile.colimaHome }, lima: { LIMA_HOME: fake.profile.limaHome } },

@@ -86,7 +86,7 @@ function setup(script: Script, options: { dryRun?: boolean; services?: ServiceRe
     profile: fake.profile,
     runner,
     pids,
-    signaller: { ownUid: UID, ownPid: 1, send: (pid, signal) => (sent.push([pid, signal]), true) },
+    signaller: { ownUid: UID, ownPid: 1, alive: () => false, send: (pid, signal) => (sent.push([pid, signal]), true) },
     clock,
     logger,
     env,

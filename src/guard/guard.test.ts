@@ -48,24 +48,27 @@ class FakeProcesses implements ProcessTable, Signaller {
   readonly ownUid = 501;
   readonly ownPid = 1;
   readonly sent: Array<[number, string]> = [];
-  alive = new Set<number>();
+  living = new Set<number>();
   constructor(
     private readonly table: Array<{ pid: number; ppid?: number; command: string; uid: number }>,
     private readonly diesOn: NodeJS.Signals | null = 'SIGTERM',
   ) {
-    for (const entry of table) this.alive.add(entry.pid);
+    for (const entry of table) this.living.add(entry.pid);
   }
   list() {
     // Every entry is a child of Ollama's server (pid 4000) unless it says otherwise.
     const server = { pid: 4000, ppid: 1, command: '/Applications/Ollama.app/Contents/Resources/ollama serve' };
-    return Promise.resolve([server, ...this.table.filter((p) => this.alive.has(p.pid)).map(({ pid, ppid = server.pid, command }) => ({ pid, ppid, command }))]);
+    return Promise.resolve([server, ...this.table.filter((p) => this.living.has(p.pid)).map(({ pid, ppid = server.pid, command }) => ({ pid, ppid, command }))]);
   }
   ownerUid(pid: number) {
-    return Promise.resolve(this.alive.has(pid) ? (this.table.find((p) => p.pid === pid)?.uid ?? null) : null);
+    return Promise.resolve(this.living.has(pid) ? (this.table.find((p) => p.pid === pid)?.uid ?? null) : null);
+  }
+  alive(pid: number) {
+    return this.living.has(pid);
   }
   send(pid: number, signal: NodeJS.Signals) {
     this.sent.push([pid, signal]);
-    if (signal === this.diesOn || signal === 'SIGKILL') this.alive.delete(pid);
+    if (signal === this.diesOn || signal === 'SIGKILL') this.living.delete(pid);
     return true;
   }
 }
@@ -129,6 +132,21 @@ describe('Guard', () => {
       const event = logger.entries.find((e) => e.message === message);
       expect(event?.fields, message).toMatchObject({ snapshot: { memory: { pressure: 'warn', availableBytes: expect.any(Number) as unknown }, ollama: { status: 'ok' } } });
     }
+  });
+
+  it('unloads every model at once on an emergency, even on calm memory, tells the user, and opens the process stage after the cooldown', async () => {
+    const guard = makeGuard({ ...RULES, cooldownMs: 1000 });
+    fresh = memory(0.1, 'normal', 20);
+    await guard.tick(memory(0, 'normal', 20), undefined, 'WindowServer: timed out fence');
+    expect(guard.processStage).toBeNull();
+    await guard.settle();
+    expect([...fake.unloads].sort()).toEqual(['new:8b', 'old:8b']);
+    expect(notifier.sent).toEqual([{ title: 'headroom: memory emergency, the screen may freeze', message: expect.stringContaining('emergency: WindowServer: timed out fence. Unloading') as string }]);
+    fresh = memory(2.1, 'normal', 20);
+    await guard.tick(memory(2, 'normal', 20), undefined, 'WindowServer: timed out fence');
+    expect(guard.processStage).toBe('critical');
+    await guard.tick(memory(3, 'normal', 20));
+    expect(guard.processStage).toBeNull();
   });
 
   it('re-samples before acting: skips the unload when memory has recovered, tells nobody, and starts no cooldown', async () => {

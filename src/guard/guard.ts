@@ -72,6 +72,8 @@ export class Guard {
   /** Outcomes of unloads that finished while a tick was between its reads and its decisions. */
   private outcomes: Array<(state: GuardState) => GuardState> = [];
   private lastPressure: MemorySnapshot['pressure'] = 'normal';
+  private emergency: string | null = null;
+  private stage: Evaluation['processStage'] = null;
   private readonly log: Logger;
 
   constructor(private readonly deps: GuardDeps) {
@@ -81,6 +83,11 @@ export class Guard {
   /** True while the guard wants fast sampling: not at normal, or the kernel is not at normal. */
   get alert(): boolean {
     return this.state.level !== 'normal' || this.lastPressure === 'warn' || this.lastPressure === 'critical';
+  }
+
+  /** The stage at which guarded processes may be acted on, as of the last tick (policy.ts, Evaluation.processStage). */
+  get processStage(): Evaluation['processStage'] {
+    return this.stage;
   }
 
   /** The policy's state, for the simulator and tests. */
@@ -99,9 +106,10 @@ export class Guard {
     };
   }
 
-  /** One tick: read Ollama, decide, look again before unloading, act. Never throws. */
-  async tick(memory: MemorySnapshot, signal?: AbortSignal): Promise<Decision[]> {
+  /** One tick: read Ollama, decide, look again before unloading, act; `emergency` is the WindowServer watch's. Never throws. */
+  async tick(memory: MemorySnapshot, signal?: AbortSignal, emergency: string | null = null): Promise<Decision[]> {
     this.lastPressure = memory.pressure;
+    this.emergency = emergency;
     const reading = await this.readOllama(this.alert || this.inFlight.size > 0);
     this.state = this.withOutcomes(this.state);
     const snapshot = this.snapshotOf(memory, reading);
@@ -113,6 +121,7 @@ export class Guard {
       if (second) ({ result, snapshot: acted } = second);
     }
     this.state = this.withOutcomes(result.state);
+    this.stage = result.processStage;
     for (const decision of result.decisions) {
       try {
         this.carryOut(decision, acted, signal);
@@ -147,7 +156,7 @@ export class Guard {
   }
 
   private snapshotOf(memory: MemorySnapshot, ollama: OllamaReading): GuardSnapshot {
-    return { at: memory.at, memory, ollama, inFlight: [...this.inFlight] };
+    return { at: memory.at, memory, ollama, inFlight: [...this.inFlight], ...(this.emergency !== null ? { emergency: this.emergency } : {}) };
   }
 
   /** Samples again and re-runs the policy from the same state; null keeps the first run (the sample failed). */

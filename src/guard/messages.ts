@@ -22,7 +22,7 @@ function described(name: string, models: readonly GuardModel[], unload: UnloadDe
   return details ? `${name} (${details})` : name;
 }
 
-/** The one notice of an incident: what is wrong and what is (or would be) done about it. */
+/** The one notice of an incident (or of its emergency): what is wrong and what is (or would be) done about it. */
 export function incidentMessage(
   level: GuardLevel,
   snapshot: GuardSnapshot,
@@ -31,6 +31,7 @@ export function incidentMessage(
   models: readonly GuardModel[],
   alreadyUnloaded: readonly string[],
   rules: GuardRules,
+  emergency: string | null = null,
 ): Notice {
   const { memory } = snapshot;
   const situation = `${formatBytes(memory.availableBytes)} available of ${formatBytes(memory.totalBytes)} (floor ${formatBytes(floorBytes(memory.totalBytes, rules))}): ${trigger.reasons.join('; ')}.`;
@@ -46,7 +47,7 @@ export function incidentMessage(
   } else {
     action = 'No Ollama model is loaded: the memory is held elsewhere.';
   }
-  return { title: `headroom: memory pressure ${level}`, message: `${situation} ${action}` };
+  return { title: emergency === null ? `headroom: memory pressure ${level}` : 'headroom: memory emergency, the screen may freeze', message: `${situation} ${action}` };
 }
 
 /** The notice when an incident ends. */

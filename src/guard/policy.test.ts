@@ -3,7 +3,7 @@ import { guardRules } from './rules.js';
 import { describe, expect, it } from 'vitest';
 import type { MemorySnapshot, Pressure } from '../core/memory.js';
 import { GiB } from '../core/units.js';
-import { evaluate, isAllowedLarge, lruOrder, recordUnload } from './policy.js';
+import { evaluate, isAllowedLarge, lruOrder, recordUnload, type Evaluation } from './policy.js';
 import { floorBytes } from './trigger.js';
 import { initialGuardState, type Decision, type GuardModel, type GuardRules, type GuardSnapshot, type GuardState, type OllamaReading } from './types.js';
 
@@ -15,7 +15,7 @@ function memory(at: number, pressure: Pressure, availableGiB: number, totalGiB =
   return {
     at,
     totalBytes: totalGiB * GiB,
-    availableBytes: availableGiB * GiB,
+    availableBytes: Number.isNaN(availableGiB) ? null : availableGiB * GiB,
     freeBytes: 1 * GiB,
     wiredBytes: 2 * GiB,
     compressedBytes: 1 * GiB,
@@ -42,12 +42,12 @@ function ollama(models: GuardModel[], status: OllamaReading['status'] = 'ok'): O
 
 /** Runs the policy over (seconds after T0, memory, models) steps; returns every step's decisions and the final state. */
 function run(
-  steps: Array<{ t: number; pressure: Pressure; available: number; total?: number; swap?: [number, number]; models?: GuardModel[]; inFlight?: string[]; status?: OllamaReading['status'] }>,
+  steps: Array<{ t: number; pressure: Pressure; available: number; total?: number; swap?: [number, number]; models?: GuardModel[]; inFlight?: string[]; status?: OllamaReading['status']; emergency?: string }>,
   rules: GuardRules = RULES,
   start: GuardState = initialGuardState(),
 ) {
   let state = start;
-  const log: Array<{ t: number; decisions: Decision[] }> = [];
+  const log: Array<{ t: number; decisions: Decision[]; stage: Evaluation['processStage'] }> = [];
   let models: GuardModel[] = [];
   for (const step of steps) {
     const at = T0 + step.t * 1000;
@@ -57,10 +57,11 @@ function run(
       memory: memory(at, step.pressure, step.available, step.total, step.swap),
       ollama: ollama(models, step.status),
       inFlight: step.inFlight ?? [],
+      ...(step.emergency ? { emergency: step.emergency } : {}),
     };
     const result = evaluate(state, snapshot, rules);
     state = result.state;
-    log.push({ t: step.t, decisions: result.decisions });
+    log.push({ t: step.t, decisions: result.decisions, stage: result.processStage });
   }
   return { state, log };
 }
@@ -324,6 +325,135 @@ describe('oversize', () => {
   });
 });
 
+describe('emergency', () => {
+  const FENCE = 'WindowServer: timed out fence';
+
+  it('is a critical trigger held at once: every model is unloaded, whatever the memory says, with its own notice', () => {
+    const { log, state } = run([
+      { t: 0, pressure: 'normal', available: 20, models: TWO },
+      { t: 1, pressure: 'normal', available: 20, emergency: FENCE },
+    ], { ...RULES, criticalSustainMs: 5000 });
+    expect(levels(log)).toEqual([[1, 'critical']]);
+    expect(unloads(log)).toEqual([[1, 'critical', 'old:8b+new:8b']]);
+    const notice = log[1]!.decisions.find((d) => d.kind === 'notify');
+    expect(notice).toMatchObject({ topic: 'emergency', title: 'headroom: memory emergency, the screen may freeze' });
+    expect(notice).toHaveProperty('message', expect.stringMatching(/: emergency: WindowServer: timed out fence\. Unloading old:8b \(5\.0 GiB\), new:8b \(5\.0 GiB\)\.$/) as string);
+    expect(state.incident).toMatchObject({ emergency: FENCE, noticeSent: true, peak: 'critical' });
+  });
+
+  it('acts even when memory cannot be read, and recovers only after recoverMs without it', () => {
+    const { log } = run([
+      { t: 0, pressure: 'unknown', available: Number.NaN, models: TWO, emergency: FENCE },
+      { t: 1, pressure: 'normal', available: 20 },
+      { t: 16, pressure: 'normal', available: 20 },
+    ]);
+    expect(unloads(log)).toEqual([[0, 'critical', 'old:8b+new:8b']]);
+    expect(levels(log)).toEqual([
+      [0, 'critical'],
+      [16, 'normal'],
+    ]);
+  });
+
+  it('has one notice per incident, even after the incident\'s own notice, and waits the cooldown like any critical unload', () => {
+    const { log } = run([
+      { t: 0, pressure: 'normal', available: 20, models: TWO },
+      { t: 1, pressure: 'warn', available: 10 },
+      { t: 3, pressure: 'warn', available: 10 },
+      { t: 4, pressure: 'warn', available: 10, models: [model('new:8b', 5, 'text', 280)], emergency: 'WindowServer CPU 95%' },
+      { t: 5, pressure: 'warn', available: 10, models: [model('other:8b', 5)], emergency: 'WindowServer CPU 95%' },
+      { t: 14, pressure: 'warn', available: 10, emergency: 'WindowServer CPU 95%' },
+    ]);
+    expect(unloads(log)).toEqual([
+      [3, 'warn', 'old:8b'],
+      [4, 'critical', 'new:8b'],
+      [14, 'critical', 'other:8b'],
+    ]);
+    expect(notices(log)).toEqual([
+      [3, 'incident', 'sent'],
+      [4, 'emergency', 'sent'],
+    ]);
+  });
+
+  it('with nothing to unload, is still told (rate-limited like other "nothing to unload" notices)', () => {
+    const { log } = run([{ t: 0, pressure: 'normal', available: 20, models: [], emergency: 'kernel: low swap: failed to create swapfile' }]);
+    expect(notices(log)).toEqual([[0, 'emergency', 'sent']]);
+    expect(log[0]!.decisions.find((d) => d.kind === 'notify')).toHaveProperty('message', expect.stringMatching(/No Ollama model is loaded: the memory is held elsewhere\.$/) as string);
+  });
+});
+
+describe('the stage for guarded processes', () => {
+  const stages = (log: Array<{ t: number; stage: Evaluation['processStage'] }>) => log.map(({ t, stage }) => [t, stage]);
+
+  it('opens once the trigger has held with no model loaded, and follows the trigger, not the level', () => {
+    const { log } = run([
+      { t: 0, pressure: 'normal', available: 20, models: [] },
+      { t: 1, pressure: 'warn', available: 10 },
+      { t: 3, pressure: 'warn', available: 10 },
+      { t: 4, pressure: 'critical', available: 1 },
+      { t: 5, pressure: 'normal', available: 20 },
+    ]);
+    // At t=5 the level stays critical until recoverMs has passed, but nothing holds: no stage.
+    expect(stages(log)).toEqual([
+      [0, null],
+      [1, null],
+      [3, 'warn'],
+      [4, 'critical'],
+      [5, null],
+    ]);
+  });
+
+  it('opens when Ollama cannot be reached', () => {
+    const { log } = run([{ t: 0, pressure: 'critical', available: 1, models: TWO, status: 'unreachable' }]);
+    expect(stages(log)).toEqual([[0, 'critical']]);
+  });
+
+  it('stays shut while a model is left to unload or one is being unloaded, and for the cooldown after the last unload', () => {
+    const { log } = run([
+      { t: 0, pressure: 'critical', available: 1, models: TWO },
+      { t: 1, pressure: 'critical', available: 1, models: TWO, inFlight: ['old:8b', 'new:8b'] },
+      { t: 2, pressure: 'critical', available: 1, models: [], inFlight: [] },
+      { t: 9, pressure: 'critical', available: 1 },
+      { t: 10, pressure: 'critical', available: 1 },
+    ]);
+    expect(stages(log)).toEqual([
+      [0, null],
+      [1, null],
+      [2, null],
+      [9, null],
+      [10, 'critical'],
+    ]);
+  });
+
+  it('stays shut while a model whose unload did not take is still listed; a dry run goes on as if the models it would unload were gone', () => {
+    let state = evaluate(initialGuardState(), { at: T0, memory: memory(T0, 'warn', 4), ollama: ollama(TWO), inFlight: [] }, RULES).state;
+    state = recordUnload({ ...state, lastPressureAction: { at: T0, rule: 'warn' } }, 'warn', [{ model: 'old:8b', gone: false }], T0 + 1000);
+    state = recordUnload(state, 'warn', [{ model: 'new:8b', gone: false }], T0 + 2000);
+    const later = { at: T0 + 20_000, memory: memory(T0 + 20_000, 'warn', 4), ollama: ollama(TWO), inFlight: [] };
+    const stuck = evaluate(state, later, RULES);
+    expect(stuck.decisions.filter((d) => d.kind === 'unload')).toEqual([]);
+    expect(stuck.processStage).toBeNull();
+
+    // The executor reports a dry-run unload as done at once (guard.ts), as recordUnload does here.
+    const dry = { ...RULES, dryRun: true };
+    const first = evaluate(initialGuardState(), { at: T0, memory: memory(T0, 'critical', 1), ollama: ollama(TWO), inFlight: [] }, dry);
+    const recorded = recordUnload(first.state, 'critical', [{ model: 'old:8b', gone: true }, { model: 'new:8b', gone: true }], T0);
+    const again = evaluate(recorded, { ...later, at: T0 + 10_000, memory: memory(T0 + 10_000, 'critical', 1) }, dry);
+    expect(again.decisions.filter((d) => d.kind === 'unload')).toEqual([]);
+    expect(again.processStage).toBe('critical');
+  });
+
+  it('shuts while memory cannot be read', () => {
+    const { log } = run([
+      { t: 0, pressure: 'critical', available: 1, models: [] },
+      { t: 1, pressure: 'unknown', available: Number.NaN },
+    ]);
+    expect(stages(log)).toEqual([
+      [0, 'critical'],
+      [1, null],
+    ]);
+  });
+});
+
 describe('least recently used', () => {
   it('follows renewed expiry times, and counts a model past its expiry but still listed as in use now', () => {
     const at = T0;
@@ -413,6 +543,20 @@ describe('notifications', () => {
   it('words a dry run as "would unload"', () => {
     const { log } = run([{ t: 0, pressure: 'critical', available: 1, models: TWO }], { ...RULES, dryRun: true });
     expect(log[0]!.decisions.find((d) => d.kind === 'notify')).toMatchObject({ message: expect.stringMatching(/Would unload old:8b \(5\.0 GiB\), new:8b \(5\.0 GiB\)\.$/) as string });
+  });
+});
+
+describe('dry run', () => {
+  it('goes on as if the models it would have unloaded were gone: the next warn unload takes the next model', () => {
+    const dry = { ...RULES, dryRun: true };
+    const at = (t: number) => T0 + t * 1000;
+    const snapshot = (t: number): GuardSnapshot => ({ at: at(t), memory: memory(at(t), 'warn', 4), ollama: ollama(TWO), inFlight: [] });
+    let state = evaluate(initialGuardState(), snapshot(0), dry).state;
+    const first = evaluate(state, snapshot(2), dry);
+    expect(first.decisions.find((d) => d.kind === 'unload')).toMatchObject({ rule: 'warn', models: ['old:8b'] });
+    state = recordUnload(first.state, 'warn', [{ model: 'old:8b', gone: true }], at(2));
+    const second = evaluate(state, snapshot(12), dry);
+    expect(second.decisions.find((d) => d.kind === 'unload')).toMatchObject({ rule: 'warn', models: ['new:8b'] });
   });
 });
 

@@ -13,6 +13,13 @@ import type { Decision, GuardLevel, GuardModel, GuardRules, GuardSnapshot, Guard
 export interface Evaluation {
   state: GuardState;
   decisions: Decision[];
+  /**
+   * The stage at which guarded processes may be acted on now (docs/windowserver.md): the trigger
+   * held this tick, once Ollama lists no model (none loaded, or Ollama unreachable), nothing is
+   * being unloaded and the cooldown after the last unload has passed; null otherwise. Ollama is
+   * always freed first.
+   */
+  processStage: Exclude<GuardLevel, 'normal'> | null;
 }
 
 /** How an unload of one model ended, as the guard reports it back. */
@@ -38,10 +45,12 @@ export function evaluate(previous: GuardState, snapshot: GuardSnapshot, rules: G
     modelUse: trackUse(previous.modelUse, snapshot),
     incident: previous.incident ? { ...previous.incident, unloaded: [...previous.incident.unloaded], attempted: [...previous.incident.attempted] } : null,
   };
-  const trigger = evaluateTrigger(snapshot.memory, rules);
-  const held = advanceLevel(state, trigger, at, rules, decisions);
+  const emergency = snapshot.emergency ?? null;
+  const trigger = withEmergency(evaluateTrigger(snapshot.memory, rules), emergency);
+  const held = advanceLevel(state, trigger, at, rules, decisions, emergency !== null);
 
-  const models = readable ? snapshot.ollama.models : [];
+  // A dry run goes on as if the models it would have unloaded were gone, as a real run would.
+  const models = readable ? snapshot.ollama.models.filter((m) => !(rules.dryRun && state.incident?.unloaded.includes(m.name))) : [];
   const idle = models.filter((m) => !snapshot.inFlight.includes(m.name));
   const nothingInFlight = snapshot.inFlight.length === 0;
   let unload: UnloadDecision | null = null;
@@ -67,7 +76,27 @@ export function evaluate(previous: GuardState, snapshot: GuardSnapshot, rules: G
   if (unload) decisions.push(unload);
 
   notifyIncident(state, snapshot, trigger, unload, models, rules, decisions);
-  return { state, decisions };
+  return { state, decisions, processStage: processStage(snapshot, held, unload, models, state.lastPressureAction, rules) };
+}
+
+/** An emergency is a critical trigger, known whatever the memory reading says. */
+function withEmergency(trigger: Trigger, emergency: string | null): Trigger {
+  if (emergency === null) return trigger;
+  return { known: true, warn: true, critical: true, reasons: [...trigger.reasons, `emergency: ${emergency}`] };
+}
+
+/** See {@link Evaluation.processStage}: while Ollama lists a model (even one whose unload did not take), it is freed first. */
+function processStage(
+  snapshot: GuardSnapshot,
+  held: { warn: boolean; critical: boolean },
+  unload: UnloadDecision | null,
+  models: readonly GuardModel[],
+  last: GuardState['lastPressureAction'],
+  rules: GuardRules,
+): Evaluation['processStage'] {
+  const stage = held.critical ? 'critical' : held.warn ? 'warn' : null;
+  if (stage === null || unload !== null || snapshot.inFlight.length > 0 || models.length > 0) return null;
+  return last === null || snapshot.at - last.at >= rules.cooldownMs ? stage : null;
 }
 
 /**
@@ -99,12 +128,12 @@ function unloadOf(rule: UnloadDecision['rule'], models: readonly GuardModel[], r
   return { kind: 'unload', rule, models: models.map((m) => m.name), terminate, reason };
 }
 
-/** Moves the level by the trigger, with sustain and recovery hysteresis; returns what is held now. */
-function advanceLevel(state: GuardState, trigger: Trigger, at: number, rules: GuardRules, decisions: Decision[]): { warn: boolean; critical: boolean } {
+/** Moves the level by the trigger, with sustain (unless `immediate`) and recovery hysteresis; returns what is held now. */
+function advanceLevel(state: GuardState, trigger: Trigger, at: number, rules: GuardRules, decisions: Decision[], immediate: boolean): { warn: boolean; critical: boolean } {
   if (!trigger.known) return { warn: false, critical: false }; // no reading: keep everything as it was
   state.warnSince = trigger.warn ? (state.warnSince ?? at) : null;
   state.criticalSince = trigger.critical ? (state.criticalSince ?? at) : null;
-  const critical = trigger.critical && at - (state.criticalSince ?? at) >= rules.criticalSustainMs;
+  const critical = trigger.critical && (immediate || at - (state.criticalSince ?? at) >= rules.criticalSustainMs);
   const warn = critical || (trigger.warn && at - (state.warnSince ?? at) >= rules.sustainMs);
   let next: GuardLevel = state.level;
   if (critical) next = 'critical';
@@ -119,7 +148,7 @@ function advanceLevel(state: GuardState, trigger: Trigger, at: number, rules: Gu
     decisions.push({ kind: 'level', from: state.level, to: next, reason });
     if (state.level === 'normal') {
       state.incidents += 1;
-      state.incident = { id: state.incidents, startedAt: at, peak: next === 'critical' ? 'critical' : 'warn', unloaded: [], noticeSent: false, attempted: [] };
+      state.incident = { id: state.incidents, startedAt: at, peak: next === 'critical' ? 'critical' : 'warn', unloaded: [], noticeSent: false, attempted: [], emergency: null };
     } else if (next === 'normal') {
       closeIncident(state, at, rules, decisions);
     } else if (next === 'critical' && state.incident) {
@@ -142,7 +171,8 @@ function closeIncident(state: GuardState, at: number, rules: GuardRules, decisio
  * Tells the user once per incident. A notice that reports an unload is always sent. With nothing
  * to unload (no model, Ollama down, or all already unloaded) the notice goes out while the
  * trigger holds, rate-limited per level: one held back at warn gets one more try at critical, so
- * a critical incident is never silent.
+ * a critical incident is never silent. The first emergency of an incident has a notice of its
+ * own, even after the incident's notice.
  */
 function notifyIncident(
   state: GuardState,
@@ -154,8 +184,19 @@ function notifyIncident(
   decisions: Decision[],
 ): void {
   const incident = state.incident;
-  if (!incident || incident.noticeSent || state.level === 'normal') return;
+  if (!incident || state.level === 'normal') return;
   const pressureUnload = unload && unload.rule !== 'oversize' ? unload : null;
+  const emergency = snapshot.emergency ?? null;
+  if (emergency !== null && incident.emergency === null) {
+    incident.emergency = emergency;
+    const { title, message } = incidentMessage(state.level, snapshot, trigger, pressureUnload, models, incident.unloaded, rules, emergency);
+    const notice: Extract<Decision, { kind: 'notify' }> = { kind: 'notify', topic: 'emergency', title, message };
+    const sent = pressureUnload ? notice : withRateLimit(state, 'emergency', snapshot.at, rules, notice);
+    if (sent.suppressed === undefined) incident.noticeSent = true;
+    decisions.push(sent);
+    return;
+  }
+  if (incident.noticeSent) return;
   const { title, message } = incidentMessage(state.level, snapshot, trigger, pressureUnload, models, incident.unloaded, rules);
   if (pressureUnload) {
     state.notifiedAt[`pressure:${state.level}`] = snapshot.at;

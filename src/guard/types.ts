@@ -45,6 +45,12 @@ export interface GuardSnapshot {
   ollama: OllamaReading;
   /** Models an earlier unload is still working on. */
   inFlight: readonly string[];
+  /**
+   * Why the machine is about to freeze, when it is (the WindowServer watch: a starved WindowServer,
+   * or a precursor in the unified log): a critical trigger held at once, without sustain.
+   * The simulator passes none.
+   */
+  emergency?: string | null;
 }
 
 /** The rules, resolved from config (docs/policy.md). */
@@ -83,7 +89,7 @@ export interface UnloadDecision {
 export type Decision =
   | { kind: 'level'; from: GuardLevel; to: GuardLevel; reason: string }
   | UnloadDecision
-  | { kind: 'notify'; topic: 'incident' | 'recovery' | 'oversize'; title: string; message: string; suppressed?: string };
+  | { kind: 'notify'; topic: 'incident' | 'emergency' | 'recovery' | 'oversize'; title: string; message: string; suppressed?: string };
 
 /** An episode from leaving normal to coming back. */
 export interface Incident {
@@ -96,6 +102,8 @@ export interface Incident {
   noticeSent: boolean;
   /** Levels at which a "nothing to unload" notice was tried (and held back by the rate limit). */
   attempted: Array<Exclude<GuardLevel, 'normal'>>;
+  /** The first emergency of the incident (it has its own notice), or null. */
+  emergency: string | null;
 }
 
 /** What the policy remembers between ticks. Serialisable. */

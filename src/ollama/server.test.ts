@@ -113,6 +113,7 @@ class World {
       if (signal === 'SIGTERM') this.onTerm(pid);
       return true;
     },
+    alive: (pid) => this.processes.some((p) => p.pid === pid),
   };
 
   readonly api: OllamaApi = {

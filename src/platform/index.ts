@@ -9,7 +9,8 @@ import type { Logger } from '../ports/logger.js';
 import type { Config } from '../config/schema.js';
 import type { RuntimePaths } from '../config/paths.js';
 import type { Notifier } from '../ports/notifier.js';
-import type { ProcessTable } from '../ports/processes.js';
+import type { ProcessInspector, ProcessTable } from '../ports/processes.js';
+import type { PrecursorLog, WindowServerSensor } from '../ports/windowserver.js';
 import type { ServerProbe } from '../ports/serving.js';
 import type { BootSensor } from '../ports/boot.js';
 import type { PidLookup } from '../ports/pid-lookup.js';
@@ -20,7 +21,10 @@ import { LinuxBootSensor } from './linux/boot.js';
 import { DarwinProcessTable } from './darwin/processes.js';
 import { DarwinServerProbe } from './darwin/serving.js';
 import { LinuxServerProbe } from './linux/serving.js';
-import { LinuxProcessTable } from './linux/processes.js';
+import { LinuxProcessInspector, LinuxProcessTable } from './linux/processes.js';
+import { DarwinProcessInspector } from './darwin/process-inspector.js';
+import { DarwinWindowServerSensor } from './darwin/windowserver.js';
+import { LogShowPrecursors } from './darwin/unified-log.js';
 import { darwinDirs } from './darwin/dirs.js';
 import { DarwinMemorySensor } from './darwin/memory-sensor.js';
 import { OsascriptNotifier } from './darwin/notify.js';
@@ -90,4 +94,22 @@ export function createBootSensor(platform: PlatformName, runner: CommandRunner, 
 /** Who a pid names now (for PID files): one `ps -p` on macOS, procfs on Linux. */
 export function createPidLookup(platform: PlatformName, runner: CommandRunner, procRoot: string, readText: ReadText, commandTimeoutMs: number, now: () => number): PidLookup {
   return platform === 'darwin' ? new DarwinPidLookup(runner, commandTimeoutMs, now) : new LinuxPidLookup(procRoot, readText);
+}
+
+/** The process table in detail (owners, starts, memory): `ps` and `top` on macOS, /proc under `processRoot` on Linux. */
+export function createProcessInspector(platform: PlatformName, runner: CommandRunner, processRoot: string, commandTimeoutMs: number): ProcessInspector {
+  return platform === 'darwin' ? new DarwinProcessInspector(runner, commandTimeoutMs) : new LinuxProcessInspector(processRoot);
+}
+
+/** WindowServer (`pgrep`, `ps`) on macOS; null on Linux, which has none. */
+export function createWindowServerSensor(platform: PlatformName, runner: CommandRunner, inspector: ProcessInspector, commandTimeoutMs: number): WindowServerSensor | null {
+  return platform === 'darwin' ? new DarwinWindowServerSensor(runner, inspector, commandTimeoutMs) : null;
+}
+
+/** Longest wait for one `log show`: it scans the log store, which takes seconds on a busy Mac. */
+const LOG_SHOW_TIMEOUT_MS = 30_000;
+
+/** The unified log's freeze precursors (`log show`) on macOS; null on Linux. */
+export function createPrecursorLog(platform: PlatformName, runner: CommandRunner): PrecursorLog | null {
+  return platform === 'darwin' ? new LogShowPrecursors(runner, LOG_SHOW_TIMEOUT_MS) : null;
 }

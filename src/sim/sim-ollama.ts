@@ -232,6 +232,7 @@ export class SimOllama implements OllamaApi {
       list: () => Promise.resolve(this.processes()),
       ownerUid: (pid) => Promise.resolve(this.processes().some((p) => p.pid === pid) ? SIM_UID : null),
       send: (pid) => this.signalRunner(pid),
+      alive: (pid) => this.processes().some((p) => p.pid === pid),
     };
   }
 

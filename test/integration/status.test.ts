@@ -133,6 +133,8 @@ describe('headroom status --platform linux, against a fake proc root', () => {
       probe: { lastRun: null, status: null },
       // Without a daemon: whether colima is on PATH (this machine's) and one /_ping of the profile's socket (none in this HOME).
       docker: { profile: 'default', installed: expect.any(Boolean) as boolean, ping: expect.objectContaining({ ok: false, socket: expect.stringMatching(/\/default\/docker\.sock$/) as string }) as unknown },
+      windowServer: { health: 'not applicable', reason: 'Linux has no WindowServer', pid: null, startedAt: null, cpuPercent: null, readAt: null, emergency: null, lastPrecursor: null, logReadAt: null, restart: null },
+      processes: null,
     });
   });
 });

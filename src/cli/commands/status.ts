@@ -4,7 +4,8 @@ import { dockerLineOnce, inspectServerOnce, loadSetup, readOllamaOnce, readProbe
 import type { DockerStatus } from '../../docker/service.js';
 import type { MemorySnapshot } from '../../core/memory.js';
 import { probeDaemon } from '../../daemon/instance-lock.js';
-import { readState, StateFileError, type OllamaState } from '../../daemon/state-file.js';
+import { readState, StateFileError, type OllamaState, type ProcessesState } from '../../daemon/state-file.js';
+import { fixedWindowServerStatus, type WindowServerStatus } from '../../windowserver/watch.js';
 import type { GuardStatus } from '../../guard/guard.js';
 import type { ServerStatus } from '../../ollama/server.js';
 import type { ProbeStatus } from '../../probe/service.js';
@@ -19,7 +20,7 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
   program
     .command('status')
     .description("show memory use, pressure and swap: the daemon's latest sample, or a fresh one when no daemon runs")
-    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …, "server": …, "probe": {"lastRun", "status"}, "docker": …}')
+    .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …, "server": …, "probe": {"lastRun", "status"}, "windowServer": …, "processes": …, "docker": …}')
     .action(async (options: { json?: boolean }, command: Command) => {
       const setup = await loadSetup(command.optsWithGlobals<GlobalOptions>(), surroundings);
       const hello = await probeDaemon(setup.paths.socketFile);
@@ -30,6 +31,8 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
       let server: ServerStatus | null = null;
       let probeStatus: ProbeStatus | null = null;
       let docker: DockerStatus | null = null;
+      let windowServer: WindowServerStatus | null = null;
+      let processes: ProcessesState | null = null;
       if (hello) {
         daemon = { pid: hello.pid, lastSampleAt: null };
         try {
@@ -42,6 +45,8 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
             server = state.server ?? null;
             probeStatus = state.probe ?? null;
             docker = state.docker ?? null;
+            windowServer = state.windowServer ?? null;
+            processes = state.processes ?? null;
           }
         } catch (error) {
           if (!(error instanceof StateFileError)) throw error;
@@ -62,11 +67,13 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
       server ??= await inspectServerOnce(setup, surroundings);
       // The newest run, by the daemon or by "headroom probe"; the schedule only while a daemon runs.
       const probe = { lastRun: readProbeRuns(setup).at(-1) ?? probeStatus?.lastRun ?? null, status: probeStatus };
+      // WindowServer is followed only by a daemon: a single look could not tell its CPU.
+      windowServer ??= setup.platform === 'linux' ? fixedWindowServerStatus('not applicable', 'Linux has no WindowServer') : fixedWindowServerStatus('unknown', 'no daemon runs to follow it');
       // Without a daemon: colima on PATH and one /_ping, nothing more.
       const dockerQuick = docker === null ? await dockerLineOnce(setup, surroundings) : null;
       const dockerJson = docker ?? (dockerQuick ? { profile: dockerQuick.profile, installed: dockerQuick.installed, ping: dockerQuick.ping } : null);
-      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon, ollama, guard, server, probe, docker: dockerJson })}\n`);
-      else io.stdout(renderStatus(memory, daemon, Date.now(), ollama, guard, server, probe, dockerLine(docker, dockerQuick)));
+      if (options.json) io.stdout(`${JSON.stringify({ memory, daemon, ollama, guard, server, probe, windowServer, processes, docker: dockerJson })}\n`);
+      else io.stdout(renderStatus(memory, daemon, Date.now(), { ollama, guard, server, probe, windowServer, processes, docker: dockerLine(docker, dockerQuick) }));
       outcome.exitCode = ExitCode.ok;
     });
 }

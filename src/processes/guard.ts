@@ -1,0 +1,224 @@
+/**
+ * The runaway-process guard in the daemon: at the stage the memory guard opens (Ollama freed
+ * first, policy.ts processStage), it reads the process table in the background, decides with
+ * the pure policy and carries each action out. Right before every signal it looks again: the
+ * same pid with the same start and command, of headroom's own uid, still matching, not
+ * protected, and the stage still held. SIGTERM; for term-then-kill, SIGKILL after the grace.
+ * Every action is logged and notified with the process's name, memory and what was done.
+ */
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { Notifier } from '../ports/notifier.js';
+import type { MemoryUse, ProcessDetails, ProcessInspector, Signaller } from '../ports/processes.js';
+import { processNotice, type ActionOutcome } from './messages.js';
+import { decideProcesses, initialProcessPolicyState, processKey, stageReaches, type ProcessDecision, type ProcessPolicyState } from './policy.js';
+import { protectionOf, type ProtectedPid } from './protect.js';
+import type { GuardedRule } from './rules.js';
+
+/** The least time between two reads of the process table while the stage is open. */
+export const SCAN_INTERVAL_MS = 2000;
+/** How often a signalled process is looked for, and how long it may take to go after SIGKILL. */
+const EXIT_POLL_MS = 100;
+const KILL_WAIT_MS = 2000;
+/** Actions kept for the status. */
+const KEPT_ACTIONS = 10;
+
+/** One action, for the status and `headroom status`. */
+export interface ProcessAction {
+  at: number;
+  pid: number;
+  name: string;
+  rule: number;
+  action: GuardedRule['action'];
+  memory: MemoryUse | null;
+  outcome: ActionOutcome;
+  dryRun: boolean;
+}
+
+/** What the guard is built from. */
+export interface ProcessGuardDeps {
+  inspector: ProcessInspector;
+  signaller: Signaller;
+  clock: Clock;
+  logger: Logger;
+  notifier: Notifier | null;
+  rules: readonly GuardedRule[];
+  cooldownMs: number;
+  dryRun: boolean;
+  /** pm2's daemon and the Ollama server, read fresh at each scan. */
+  protectedPids: () => readonly ProtectedPid[];
+  /** A process's memory from the latest sample of the heaviest, if it is there. */
+  knownMemory: (pid: number) => MemoryUse | null;
+  /** Cancels the commands and waits under way (daemon shutdown): an escalation is then left unfinished. */
+  signal?: AbortSignal;
+}
+
+/** The guard. */
+export class ProcessGuard {
+  private state: ProcessPolicyState = initialProcessPolicyState();
+  private stage: 'warn' | 'critical' | null = null;
+  private scanning = false;
+  private scannedAt: number | null = null;
+  private table = new Map<number, ProcessDetails>();
+  private readonly busy = new Set<number>();
+  private readonly skipsLogged = new Set<string>();
+  private readonly actions: ProcessAction[] = [];
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: ProcessGuardDeps) {
+    this.log = deps.logger.child({ component: 'processes' });
+  }
+
+  /** The latest actions, newest last. */
+  get recentActions(): readonly ProcessAction[] {
+    return this.actions;
+  }
+
+  /** How many patterns are guarded. */
+  get guarded(): number {
+    return this.deps.rules.length;
+  }
+
+  /** True when signals are only logged. */
+  get dryRun(): boolean {
+    return this.deps.dryRun;
+  }
+
+  /** One tick: remembers the stage; when it is open and a scan is due, scans in the background. */
+  tick(stage: 'warn' | 'critical' | null): void {
+    this.stage = stage;
+    if (stage === null || this.deps.rules.length === 0 || this.scanning) return;
+    const now = this.deps.clock.now();
+    if (this.scannedAt !== null && now - this.scannedAt < SCAN_INTERVAL_MS) return;
+    this.scanning = true;
+    this.scannedAt = now;
+    this.track(this.scan().finally(() => (this.scanning = false)));
+  }
+
+  /** Waits for the scan and the actions under way. */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private async scan(): Promise<void> {
+    const { inspector, signaller, clock } = this.deps;
+    let processes: ProcessDetails[];
+    try {
+      processes = await inspector.list(this.deps.signal);
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'could not read the process table');
+      return;
+    }
+    this.table = new Map(processes.map((p) => [p.pid, p]));
+    const decided = decideProcesses(this.state, {
+      at: clock.now(),
+      stage: this.stage,
+      processes,
+      ownUid: signaller.ownUid,
+      ownPid: signaller.ownPid,
+      protectedPids: this.deps.protectedPids(),
+      busy: [...this.busy],
+      rules: this.deps.rules,
+      cooldownMs: this.deps.cooldownMs,
+    });
+    this.state = decided.state;
+    for (const key of this.skipsLogged) if (!this.table.has(Number(key.split(':')[0]))) this.skipsLogged.delete(key);
+    for (const skip of decided.skipped) {
+      const key = `${skip.pid}:${skip.why}`;
+      if (this.skipsLogged.has(key)) continue;
+      this.skipsLogged.add(key);
+      this.log.info({ targetPid: skip.pid, name: skip.name, rule: skip.rule, why: skip.why }, 'guarded pattern matches a process headroom leaves alone');
+    }
+    const stage = this.stage;
+    if (stage === null) return;
+    for (const decision of decided.act) {
+      this.busy.add(decision.pid);
+      this.track(this.act(decision, stage).finally(() => this.busy.delete(decision.pid)));
+    }
+  }
+
+  /** Why `decision`'s process must not be signalled now, or null: it is looked at again first. */
+  private async recheck(decision: ProcessDecision): Promise<string | null> {
+    const { inspector, signaller } = this.deps;
+    const now = await inspector.get(decision.pid, this.deps.signal).catch(() => undefined);
+    if (now === undefined) return 'its details could not be read again';
+    if (now === null) return 'it is gone';
+    if (processKey(now) !== decision.key || now.command !== decision.command) return 'its pid now belongs to another process';
+    if (now.uid !== signaller.ownUid) return `it belongs to another user (uid ${now.uid})`;
+    if (!decision.rule.pattern.test(now.command)) return 'it no longer matches its pattern';
+    const protection = protectionOf(now, this.table, signaller.ownPid, this.deps.protectedPids());
+    if (protection !== null) return `protected: ${protection}`;
+    if (!stageReaches(this.stage, decision.rule.stage)) return `the memory pressure eased (stage now ${this.stage ?? 'closed'})`;
+    return null;
+  }
+
+  /**
+   * True once the pid is free, polling with signal 0 (no child process) until `ms` have passed.
+   * A pid taken again at once by another process looks alive: the look before SIGKILL tells it.
+   */
+  private async exited(decision: ProcessDecision, ms: number): Promise<boolean> {
+    const { signaller, clock } = this.deps;
+    const deadline = clock.now() + ms;
+    for (;;) {
+      if (!signaller.alive(decision.pid)) return true;
+      if (clock.now() >= deadline || this.deps.signal?.aborted) return false;
+      await clock.sleep(Math.min(EXIT_POLL_MS, Math.max(0, deadline - clock.now())), this.deps.signal);
+    }
+  }
+
+  private async act(decision: ProcessDecision, stage: 'warn' | 'critical'): Promise<void> {
+    const { signaller, clock, inspector, dryRun } = this.deps;
+    const memory = this.deps.knownMemory(decision.pid) ?? (await inspector.memoryOf(decision.pid, this.deps.signal).catch(() => null));
+    // `targetPid`, not `pid`: pino's own `pid` field is headroom's.
+    const fields = { targetPid: decision.pid, name: decision.name, command: decision.command, rule: decision.rule.index, action: decision.rule.action, memory, stage };
+    const { action, graceMs } = decision.rule;
+    let outcome: ActionOutcome;
+    if (action === 'notify') {
+      outcome = { kind: 'notified' };
+    } else if (dryRun) {
+      outcome = { kind: 'dry-run' };
+    } else {
+      const why = await this.recheck(decision);
+      if (why !== null) {
+        this.log.info({ ...fields, why }, 'guarded process left alone');
+        this.record(decision, memory, { kind: 'left-alone', why }, false);
+        return;
+      }
+      const startedAt = clock.now();
+      signaller.send(decision.pid, 'SIGTERM');
+      this.log.warn(fields, 'sent SIGTERM to a guarded process');
+      if (await this.exited(decision, graceMs)) outcome = { kind: 'exited', afterMs: clock.now() - startedAt, signal: 'SIGTERM' };
+      else if (this.deps.signal?.aborted) outcome = { kind: 'left-alone', why: 'headroom stopped during the grace: SIGKILL was not sent' };
+      else if (action === 'term') outcome = { kind: 'still-running', afterMs: clock.now() - startedAt, signal: 'SIGTERM' };
+      else {
+        const whyNot = await this.recheck(decision);
+        if (whyNot !== null) outcome = { kind: 'left-alone', why: `it outlived SIGTERM, and SIGKILL was not sent: ${whyNot}` };
+        else {
+          signaller.send(decision.pid, 'SIGKILL');
+          this.log.warn({ ...fields, graceMs }, 'sent SIGKILL to a guarded process that outlived SIGTERM');
+          outcome = (await this.exited(decision, KILL_WAIT_MS))
+            ? { kind: 'exited', afterMs: clock.now() - startedAt, signal: 'SIGKILL' }
+            : { kind: 'still-running', afterMs: clock.now() - startedAt, signal: 'SIGKILL' };
+        }
+      }
+    }
+    this.record(decision, memory, outcome, dryRun && action !== 'notify');
+    const { title, message } = processNotice(decision, stage, memory, outcome);
+    const level = outcome.kind === 'still-running' ? 'error' : 'warn';
+    this.log[level]({ ...fields, outcome, title, message }, outcome.kind === 'dry-run' ? 'would signal a guarded process (dry run)' : 'guarded process acted on');
+    const result = await this.deps.notifier?.notify(title, message);
+    if (result && !result.delivered) this.log.warn({ via: result.via, error: result.error, title }, 'notification not delivered');
+  }
+
+  private record(decision: ProcessDecision, memory: MemoryUse | null, outcome: ActionOutcome, dryRun: boolean): void {
+    this.actions.push({ at: this.deps.clock.now(), pid: decision.pid, name: decision.name, rule: decision.rule.index, action: decision.rule.action, memory, outcome, dryRun });
+    if (this.actions.length > KEPT_ACTIONS) this.actions.shift();
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error: unknown) => this.log.error({ err: error }, 'process guard task failed'));
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+}
