@@ -76,9 +76,10 @@ export async function measureReaction(intervalMs: number, from: 'normal' | 'warn
   const config = path.join(home, 'config.yaml');
   // Short recovery and cooldown so trials follow each other quickly; a long warn sustain so the
   // warn phase never acts by itself. Neither changes how fast a critical reading is acted on.
+  // No probes: a scheduled run's /api/generate would be taken for an unload.
   await writeFile(
     config,
-    `daemon:\n  intervalMs: ${intervalMs}\n  fastIntervalMs: 250\nollama:\n  url: ${ollama.url}\nguard:\n  sustainMs: 600000\n  recoverMs: 500\n  cooldownMs: 500\nnotify:\n  enabled: false\n`,
+    `daemon:\n  intervalMs: ${intervalMs}\n  fastIntervalMs: 250\nollama:\n  url: ${ollama.url}\n  manage: false\nguard:\n  sustainMs: 600000\n  recoverMs: 500\n  cooldownMs: 500\nnotify:\n  enabled: false\nprobe:\n  enabled: false\ndocker:\n  enabled: false\n`,
   );
   const stateFile = path.join(home, 'Library', 'Application Support', 'headroom', 'state.json');
   const daemon = spawn(process.execPath, [CLI, 'run', '--platform', 'darwin', '--config', config], {
@@ -105,7 +106,7 @@ export async function measureReaction(intervalMs: number, from: 'normal' | 'warn
       const switchedAt = Date.now();
       await setPhase(CRITICAL);
       await until(() => Promise.resolve(ollama.unloads.length > before ? true : undefined), 30_000, 'the unload');
-      const request = ollama.requests.filter((r) => r.path === '/api/generate')[before];
+      const request = ollama.unloadRequests[before];
       latenciesMs.push((request?.at ?? Date.now()) - switchedAt);
       // Critical unloads both models; let the second request land before the next trial reloads them.
       await until(() => Promise.resolve(ollama.unloads.length >= before + 2 ? true : undefined), 30_000, 'both unloads');

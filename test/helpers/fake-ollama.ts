@@ -120,11 +120,14 @@ export class FakeOllama {
     return this.requests.filter((r) => r.path === path);
   }
 
-  /** Models unloaded so far (generate or chat with keep_alive 0), in order. */
+  /** The unload requests so far (generate or chat with keep_alive 0), in order. */
+  get unloadRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => (r.path === '/api/generate' || r.path === '/api/chat') && isZeroKeepAlive((r.body as { keep_alive?: unknown }).keep_alive));
+  }
+
+  /** Models unloaded so far, in order. */
   get unloads(): string[] {
-    return this.requests
-      .filter((r) => (r.path === '/api/generate' || r.path === '/api/chat') && isZeroKeepAlive((r.body as { keep_alive?: unknown }).keep_alive))
-      .map((r) => (r.body as { model: string }).model);
+    return this.unloadRequests.map((r) => (r.body as { model: string }).model);
   }
 
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
