@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alive, BEFORE_BOOT, COLIMA_STOPPED, facts, lima, NOW, pidFile, ping, PROFILE } from '../../test/helpers/colima-facts.js';
+import { alive, BEFORE_BOOT, COLIMA_STOPPED, facts, lima, NOW, pidFile, ping, pingTimedOut, PROFILE } from '../../test/helpers/colima-facts.js';
 import { diagnose, startDelayMs, type DiagnoseSettings } from './diagnose.js';
 import { newEpisode, type ColimaFacts, type Episode } from './types.js';
 
@@ -141,6 +141,41 @@ describe('diagnose: the failure modes after a power cut', () => {
     expect(kinds(stale)).toEqual(['remove ha.pid', 'remove usernet_user-v2.pid', 'remove user-v2_qemu.sock', 'start 1']);
     const live = diagnose(down({ pidFiles: [haPid, pidFile('usernet', 700, SINCE_BOOT, alive('limactl', SINCE_BOOT))], sockets: [socket] }), rechecked(), SETTINGS);
     expect(kinds(live)).toEqual(['remove ha.pid', 'start 1']);
+  });
+});
+
+describe('diagnose: a slow Docker is not a dead one', () => {
+  // Running, your host agent and driver live (past the start grace), ha.sock answering: only /_ping differs.
+  const live = (dockerSock: 'accepts' | 'refused' | 'timeout', overrides: Partial<ColimaFacts> = {}): ColimaFacts =>
+    facts({
+      lima: lima('Running'),
+      pidFiles: [pidFile('hostagent', 612, SINCE_BOOT, alive('limactl', SINCE_BOOT)), pidFile('driver', 612, SINCE_BOOT, alive('limactl', SINCE_BOOT))],
+      sockets: [
+        { scope: 'instance', network: null, file: HA_SOCK, state: 'accepts', modifiedAt: SINCE_BOOT },
+        { scope: 'profile', network: null, file: PROFILE.dockerSocket, state: dockerSock, modifiedAt: SINCE_BOOT },
+      ],
+      ...overrides,
+    });
+
+  it('a /_ping timeout while docker.sock accepts (a swapping VM): waits, on the first read and after a second one, and stops nothing', () => {
+    for (const episode of [newEpisode(), rechecked()]) {
+      const d = diagnose(live('accepts', { ping: pingTimedOut() }), episode, SETTINGS);
+      expect(d).toMatchObject({ verdict: 'wait', actions: [] });
+      expect(d.summary).toBe(`Docker is slow, not down: ${PROFILE.dockerSocket} accepts connections but /_ping got no answer in time (GET /_ping: no answer within 3000 ms): headroom stops nothing and looks again at the next check`);
+    }
+    // A probe of docker.sock that timed out too is a listener, busy: still no stop.
+    expect(diagnose(live('timeout', { ping: pingTimedOut() }), rechecked(), SETTINGS).verdict).toBe('wait');
+  });
+
+  it('a refused /_ping, or a timeout while docker.sock refuses, is Docker dead: stop, then start', () => {
+    expect(kinds(diagnose(live('refused', { ping: ping(false) }), rechecked(), SETTINGS))).toEqual(['stop', 'start 1']);
+    expect(kinds(diagnose(live('refused', { ping: pingTimedOut() }), rechecked(), SETTINGS))).toEqual(['stop', 'start 1']);
+  });
+
+  it('headroom docker recover (you asked) recovers a slow Docker as if down, and says so', () => {
+    const d = diagnose(live('accepts', { ping: pingTimedOut() }), rechecked(), { ...SETTINGS, manual: true });
+    expect(kinds(d)).toEqual(['stop', 'start 1']);
+    expect(d.findings.map((f) => f.text)).toContain(`Docker is slow, not down: ${PROFILE.dockerSocket} accepts connections but /_ping got no answer in time (GET /_ping: no answer within 3000 ms): you asked (headroom docker recover), so it is recovered as if down`);
   });
 });
 

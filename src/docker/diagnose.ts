@@ -6,7 +6,8 @@
  * our own instance's lock once it is stopped), guarded (`colima stop`, forced when the host agent
  * does not answer, only when every PID file is stale or names a Lima/Colima process of this user,
  * and never in a recovery that met a reused pid), destructive (opt-in only), start (bounded,
- * with exponential backoff). A Broken or false Running is read twice before anything is done.
+ * with exponential backoff). A Broken or false Running is read twice before anything is done,
+ * and a /_ping that only timed out while docker.sock accepts is a slow Docker, waited for.
  */
 import path from 'node:path';
 import { FAILURE_MODE_TEXT, failureModesIn } from './failure-modes.js';
@@ -59,6 +60,18 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
     return result('inactive', `Colima profile "${profile.name}" runs ${facts.colima.runtime}, not Docker: nothing to watch`);
   }
   if (facts.ping.ok) return result('healthy', `Docker answers on ${facts.ping.socket}`);
+  // Only a refusal, a missing socket, a hang-up or an HTTP error proves Docker dead: a /_ping
+  // that times out while docker.sock accepts connections is a listener too busy to answer (a VM
+  // swapping under memory pressure), and stopping it would lose what runs in it.
+  const dockerSocket = facts.sockets.find((socket) => socket.file === profile.dockerSocket);
+  if (facts.ping.timedOut && (dockerSocket?.state === 'accepts' || dockerSocket?.state === 'timeout')) {
+    const slow = `Docker is slow, not down: ${facts.ping.socket} accepts connections but /_ping got no answer in time (${facts.ping.error ?? 'a timeout'})`;
+    if (!settings.manual) {
+      findings.push({ level: 'warn', text: slow });
+      return result('wait', `${slow}: headroom stops nothing and looks again at the next check`);
+    }
+    findings.push({ level: 'warn', text: `${slow}: you asked (headroom docker recover), so it is recovered as if down` });
+  }
   findings.push({ level: 'error', text: `Docker does not answer on ${facts.ping.socket}: ${facts.ping.error ?? 'no answer'}` });
 
   const instance = facts.lima?.instance ?? null;

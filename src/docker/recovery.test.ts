@@ -5,6 +5,7 @@
  * tools have them). Exact argv sequences; waits on an instant clock.
  */
 import { existsSync, lstatSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureLogger } from '../../test/helpers/capture-logger.js';
 import { FakeDockerSocket } from '../../test/helpers/fake-docker-socket.js';
@@ -65,7 +66,7 @@ function setup(script: Script, options: { dryRun?: boolean; services?: ServiceRe
       rmSync(fake.at('_lima/_disks/colima/in_use_by'), { force: true });
       return { stderr: 'time="x" level=info msg="Unlocked disk `colima`"\n' };
     }
-    if (command === 'colima stop --force --profile default') {
+    if (command === 'colima stop --profile default' || command === 'colima stop --force --profile default') {
       // As limactl stop --force: the *.pid and *.sock files of the instance go.
       for (const name of ['ha.pid', 'vz.pid', 'ha.sock']) rmSync(fake.at(`_lima/colima/${name}`), { force: true });
       return {};
@@ -217,6 +218,36 @@ describe('recover', () => {
     expect(t.clock.sleeps).toEqual([30_000, 60_000]);
     expect(report).toMatchObject({ outcome: 'failed', startAttempts: 3 });
     expect(report.summary).toBe('colima start failed 3 times (last: Lima sees the VM driver running but not the host agent (a stale or reused PID)): headroom stops trying until Docker answers again, the next boot, or "headroom docker recover"');
+  });
+
+  describe('a /_ping that times out is not a dead Docker', () => {
+    let hostAgent: net.Server;
+    beforeEach(async () => {
+      // Your host agent, live and answering on ha.sock; Colima says Running.
+      fake.pid('_lima/colima/ha.pid', 612, SINCE_BOOT);
+      fake.pid('_lima/colima/vz.pid', 612, SINCE_BOOT);
+      hostAgent = net.createServer((socket) => socket.end());
+      await new Promise<void>((resolve) => hostAgent.listen(fake.at('_lima/colima/ha.sock'), resolve));
+    });
+    afterEach(() => new Promise<void>((resolve) => hostAgent.close(() => resolve())));
+    const running = { lima: () => limaLine('Running'), owners: { 612: { state: 'alive' as const, name: 'limactl', uid: UID, startedAt: SINCE_BOOT - 1000 } } };
+
+    it('docker.sock accepts but does not answer in time (a swapping VM): the watch waits, and nothing is stopped or started', async () => {
+      docker.hang = true;
+      const t = setup(running);
+      const report = await t.run('watch');
+      expect(report).toMatchObject({ outcome: 'waiting', actions: [] });
+      expect(report.summary).toMatch(/^Docker is slow, not down: .*docker\.sock accepts connections but \/_ping got no answer in time \(GET \/_ping: no answer within 500 ms\): headroom stops nothing/);
+      expect(t.argv()).toEqual(['colima status --profile default --json', 'limactl list --json colima']);
+      expect(t.sent).toEqual([]);
+    });
+
+    it('docker.sock hangs up (dockerd dead in the VM): read twice, then a graceful stop and a start', async () => {
+      const t = setup(running);
+      const report = await t.run('watch');
+      expect(t.argv().filter((a) => a.startsWith('colima stop') || a.startsWith('colima start'))).toEqual(['colima stop --profile default', 'colima start --profile default']);
+      expect(report.outcome).toBe('recovered');
+    });
   });
 
   it('leaves a cleanly stopped Colima alone at daemon start, and starts it when asked', async () => {

@@ -37,7 +37,7 @@ function make(outcomes: RecoveryOutcome[], overrides: Partial<DockerServiceDeps>
     },
     ping: () => {
       pings.count += 1;
-      return Promise.resolve({ socket: '/u/docker.sock', ok: pings.up, error: pings.up ? null : 'GET /_ping: ECONNREFUSED', durationMs: 1 });
+      return Promise.resolve({ socket: '/u/docker.sock', ok: pings.up, error: pings.up ? null : 'GET /_ping: ECONNREFUSED', timedOut: false, durationMs: 1 });
     },
     watchIntervalMs: 30_000,
     start: Promise.resolve(START),

@@ -51,6 +51,8 @@ export interface PingResult {
   ok: boolean;
   /** Why it failed (ECONNREFUSED, a timeout, an HTTP status); null when ok. */
   error: string | null;
+  /** It failed by getting no answer in time: a busy listener (a swapping VM) looks so too, so this alone does not prove Docker dead. */
+  timedOut: boolean;
   durationMs: number;
 }
 
