@@ -229,7 +229,7 @@ describe('recover', () => {
       hostAgent = net.createServer((socket) => socket.end());
       await new Promise<void>((resolve) => hostAgent.listen(fake.at('_lima/colima/ha.sock'), resolve));
     });
-    afterEach(() => new Promise<void>((resolve) => hostAgent.close(() => resolve())));
+    afterEach(() => new Promise<void>((resolve) => (hostAgent.listening ? hostAgent.close(() => resolve()) : resolve())));
     const running = { lima: () => limaLine('Running'), owners: { 612: { state: 'alive' as const, name: 'limactl', uid: UID, startedAt: SINCE_BOOT - 1000 } } };
 
     it('docker.sock accepts but does not answer in time (a swapping VM): the watch waits, and nothing is stopped or started', async () => {
@@ -240,6 +240,25 @@ describe('recover', () => {
       expect(report.summary).toMatch(/^Docker is slow, not down: .*docker\.sock accepts connections but \/_ping got no answer in time \(GET \/_ping: no answer within 500 ms\): headroom stops nothing/);
       expect(t.argv()).toEqual(['colima status --profile default --json', 'limactl list --json colima']);
       expect(t.sent).toEqual([]);
+    });
+
+    it('you stop Colima while the watch reads (colima stop): the second read finds it stopped cleanly, and it is left stopped', async () => {
+      let reads = 0;
+      const t = setup({
+        ...running,
+        lima: () => {
+          reads += 1;
+          if (reads > 1) return limaLine('Stopped');
+          // Your colima stop finishes during the 10 s before the second read: the host agent exits, its files go.
+          hostAgent.close();
+          for (const name of ['ha.pid', 'vz.pid', 'ha.sock']) rmSync(fake.at(`_lima/colima/${name}`), { force: true });
+          return limaLine('Running');
+        },
+      });
+      const report = await t.run('watch');
+      expect(t.clock.sleeps).toEqual([10_000]);
+      expect(report).toMatchObject({ outcome: 'left', actions: [], summary: 'Colima is stopped, with no sign it was left running: headroom leaves it stopped' });
+      expect(t.argv()).toEqual(['colima status --profile default --json', 'limactl list --json colima', 'colima status --profile default --json', 'limactl list --json colima']);
     });
 
     it('docker.sock hangs up (dockerd dead in the VM): read twice, then a graceful stop and a start', async () => {

@@ -83,7 +83,9 @@ export async function recover(deps: RecoveryDeps, trigger: RecoveryTrigger, sign
       return finish('failed', `could not read the Colima profile: ${(error as Error).message}`);
     }
     if (findings === null || (findings.length === 0 && diagnosis.findings.length > 0)) findings = diagnosis.findings;
-    episode.leftRunning ||= diagnosis.evidence.leftRunning;
+    // A reused pid stays remembered; "left running" is carried only from a read headroom acted
+    // on (its own actions remove that evidence): a Colima you stop while headroom reads again
+    // is seen stopped cleanly, and left so.
     episode.recycledSeen ||= diagnosis.evidence.recycled;
     if (diagnosis.verdict !== 'healthy') log.info({ pass, verdict: diagnosis.verdict, findings: diagnosis.findings.map((f) => f.text) }, `docker check (${trigger}), read ${pass}: ${diagnosis.summary}`);
     switch (diagnosis.verdict) {
@@ -105,6 +107,7 @@ export async function recover(deps: RecoveryDeps, trigger: RecoveryTrigger, sign
         episode.rechecked = true;
         continue;
       case 'act':
+        episode.leftRunning ||= diagnosis.evidence.leftRunning;
         break;
     }
     for (const action of diagnosis.actions) {

@@ -91,7 +91,7 @@ export interface Episode {
   done: string[];
   /** A Broken or false Running has been read twice (the second time after `recheckMs`). */
   rechecked: boolean;
-  /** Colima was seen left running (PID files, Broken, Running, a disk lock) in this recovery. */
+  /** Colima was seen left running (PID files, Broken, Running, a disk lock) in a read headroom then acted on, whose actions may have removed that evidence; a read only looked at counts for itself. */
   leftRunning: boolean;
   /** A PID file named a pid now used by another program: no colima stop in this recovery. */
   recycledSeen: boolean;
