@@ -168,7 +168,7 @@ describe('headroom docker (darwin backend, fakes)', () => {
     const checkHost = `[ "$DOCKER_HOST" = ${JSON.stringify(host)} ] || exit 3`;
     bin.script('docker', [
       { args: 'compose ls --all --format json', effect: checkHost, stdout: JSON.stringify([{ Name: 'stack', Status: 'exited(1)', ConfigFiles: `${stack}/compose.yaml` }]) },
-      { args: `compose -p stack --project-directory ${stack} -f ${stack}/compose.yaml up -d`, effect: `${checkHost}; cat ${JSON.stringify(fixturePath('docker', 'compose-name-conflict.txt'))} >&2; exit 1` },
+      { args: `compose -p stack --project-directory ${stack} -f ${stack}/compose.yaml up -d --no-recreate`, effect: `${checkHost}; cat ${JSON.stringify(fixturePath('docker', 'compose-name-conflict.txt'))} >&2; exit 1` },
       // No capture of docker inspect: the container is built here with the fields headroom reads.
       { args: 'inspect --type container a4ce9cd6b16ad279966e85a3b9777e6071050a3391f301faec9b3b5eff8e0ecc', stdout: JSON.stringify([{ Id: 'a4ce9cd6b16a', Name: '/chromadb', State: { Status: 'exited', Running: false }, Config: { Labels: { 'com.docker.compose.project': 'chroma-old' } } }]) },
     ]);
