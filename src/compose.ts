@@ -700,7 +700,8 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     logger,
     dryRun,
   });
-  const docker = config.docker.enabled ? createDockerService(setup, surroundings, { runner, logger, notifier, dryRun: options.dryRun === true || config.docker.dryRun, start }) : null;
+  // The daemon's dry run (--dry-run or guard.dryRun) covers Docker too; docker.dryRun only Docker.
+  const docker = config.docker.enabled ? createDockerService(setup, surroundings, { runner, logger, notifier, dryRun: dryRun || config.docker.dryRun, start }) : null;
   let serverStopped: Promise<string> | null = null;
   let probesStopped: Promise<void> | null = null;
   let dockerStopped: Promise<void> | null = null;

@@ -263,4 +263,25 @@ describe('the daemon watches Docker (Linux backend, fake /proc)', () => {
       expect((await daemon).exitCode).toBe(0);
     }
   });
+
+  it('guard.dryRun (the same as headroom run --dry-run) makes its Docker recovery a dry run: the plan is in the state, nothing is run or removed', async () => {
+    writeConfig('', `daemon:\n  intervalMs: 200\nguard:\n  dryRun: true\nlinux:\n  procRoot: ${proc.root}\n`);
+    const haPid = fake.pid('_lima/colima/ha.pid', 612, Date.UTC(2026, 10, 1));
+    scriptCrashed('Running');
+    const daemon = startCliProcess(['run', '--platform', 'linux', '--config', config], env);
+    const stateFile = path.join(fake.home, '.local', 'state', 'headroom', 'state.json');
+    try {
+      const state = await waitFor(async () => {
+        const read = await readJson<DaemonState>(stateFile);
+        return read?.docker?.lastRecovery ? read : undefined;
+      }, 15_000, 'the Docker check at start');
+      expect(state.docker).toMatchObject({ state: 'dry-run', dryRun: true, lastRecovery: { trigger: 'start', outcome: 'dry-run' } });
+      expect(state.docker?.lastRecovery?.actions.map((a) => [a.kind, a.dryRun])).toEqual([['remove-file', true], ['start', true]]);
+      expect(existsSync(haPid)).toBe(true);
+      expect(await joined('colima')).toEqual(['status --profile default --json']);
+    } finally {
+      daemon.kill('SIGTERM');
+      expect((await daemon).exitCode).toBe(0);
+    }
+  });
 });
