@@ -226,6 +226,17 @@ describe('diagnose: never touching what is not proven', () => {
     expect(allowed.actions).toEqual([expect.objectContaining({ kind: 'kill', tier: 'destructive', pid: 612, name: 'limactl' }), expect.objectContaining({ kind: 'start', attempt: 1 })]);
     expect(diagnose(left, rechecked({ done: ['force-stop', 'kill:612'] }), { ...SETTINGS, allow: { ...SETTINGS.allow, killProcesses: true } })).toMatchObject({ verdict: 'blocked', actions: [] });
   });
+
+  it("docker.allow.killProcesses ends only this instance's host agent and driver, never the user-v2 helper every profile shares", () => {
+    const left = down({
+      lima: lima('Broken'),
+      pidFiles: [pidFile('hostagent', 612, SINCE_BOOT, alive('limactl', SINCE_BOOT)), pidFile('driver', 612, SINCE_BOOT, alive('limactl', SINCE_BOOT)), pidFile('usernet', 700, SINCE_BOOT, alive('limactl', SINCE_BOOT))],
+    });
+    const episode = rechecked({ done: ['force-stop'] });
+    expect(diagnose(left, episode, SETTINGS).summary).toBe('colima stop --force left Lima processes running (612): set docker.allow.killProcesses to let headroom end them');
+    const allowed = diagnose(left, episode, { ...SETTINGS, allow: { ...SETTINGS.allow, killProcesses: true } });
+    expect(allowed.actions.filter((a) => a.kind === 'kill').map((a) => a.kind === 'kill' && a.pid)).toEqual([612]);
+  });
 });
 
 describe('diagnose: bounded starts', () => {

@@ -91,7 +91,9 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
   }
   const recycled = judged.some((j) => j.verdict.kind === 'stale' && j.verdict.why === 'recycled');
   const notStale = judged.filter((j) => j.verdict.kind !== 'stale');
-  const instanceLive = notStale.some((j) => j.fact.kind === 'hostagent' || j.fact.kind === 'driver');
+  // This instance's own processes: only these are stopped or, with docker.allow.killProcesses, ended.
+  const lingering = notStale.filter((j) => j.fact.kind === 'hostagent' || j.fact.kind === 'driver');
+  const instanceLive = lingering.length > 0;
   // The user-v2 helper is shared by every profile: its pid file says nothing about this one.
   const ownPidFiles = facts.pidFiles.some((fact) => fact.kind !== 'usernet');
   const leftRunning = episode.leftRunning || ownPidFiles || broken || falseRunning || facts.diskLocks.some((lock) => lock.owner === profile.instance);
@@ -112,7 +114,8 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
   const actions: Action[] = [];
   const blockers: string[] = [];
   const plan = (action: Action): void => {
-    if (!done.has(action.key)) actions.push(action);
+    // ha.pid and vz.pid name the same pid under VZ: one action for both.
+    if (!done.has(action.key) && !actions.some((a) => a.key === action.key)) actions.push(action);
   };
 
   // Safe: files proven stale.
@@ -155,13 +158,13 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
       if (agentAnswers && !done.has('stop')) plan({ kind: 'stop', tier: 'guarded', key: 'stop', reason: `${why}: stopping it gracefully` });
       else if (!done.has('force-stop')) plan({ kind: 'force-stop', tier: 'guarded', key: 'force-stop', reason: `${why}${agentAnswers ? ', and a graceful stop did not end it' : ', and its host agent does not answer'}` });
       else if (settings.allow.killProcesses) {
-        for (const { fact } of notStale) {
+        for (const { fact } of lingering) {
           const owner = fact.owner;
           if (fact.pid === null || owner?.state !== 'alive') continue;
           plan({ kind: 'kill', tier: 'destructive', key: `kill:${fact.pid}`, pid: fact.pid, name: owner.name, startedAt: owner.startedAt, reason: `colima stop --force left your ${owner.name} (pid ${fact.pid}) running (docker.allow.killProcesses)` });
         }
       } else {
-        blockers.push(`colima stop --force left Lima processes running (${notStale.map((j) => j.fact.pid).join(', ')}): set docker.allow.killProcesses to let headroom end them`);
+        blockers.push(`colima stop --force left Lima processes running (${[...new Set(lingering.map((j) => j.fact.pid))].join(', ')}): set docker.allow.killProcesses to let headroom end them`);
       }
       stopsPlanned = actions.some((a) => a.tier === 'guarded' || a.kind === 'kill');
     }
