@@ -227,6 +227,13 @@ describe('diagnose: never touching what is not proven', () => {
     expect(diagnose(left, rechecked({ done: ['force-stop', 'kill:612'] }), { ...SETTINGS, allow: { ...SETTINGS.allow, killProcesses: true } })).toMatchObject({ verdict: 'blocked', actions: [] });
   });
 
+  it('plans no kill of a process whose start time cannot be read (nothing would tell it from a reused pid)', () => {
+    const left = down({ lima: lima('Broken'), pidFiles: [pidFile('hostagent', 612, SINCE_BOOT, { state: 'alive', name: 'limactl', uid: 501, startedAt: null })] });
+    const d = diagnose(left, rechecked({ done: ['force-stop'] }), { ...SETTINGS, allow: { ...SETTINGS.allow, killProcesses: true } });
+    expect(d).toMatchObject({ verdict: 'blocked', actions: [] });
+    expect(d.summary).toBe('colima stop --force left your limactl (pid 612) running, and its start time cannot be read: headroom cannot prove the pid still names it when signalling, so it sends nothing');
+  });
+
   it("docker.allow.killProcesses ends only this instance's host agent and driver, never the user-v2 helper every profile shares", () => {
     const left = down({
       lima: lima('Broken'),

@@ -161,6 +161,11 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
         for (const { fact } of lingering) {
           const owner = fact.owner;
           if (fact.pid === null || owner?.state !== 'alive') continue;
+          // Its start time is what tells it from a process that reuses the pid before the signal.
+          if (owner.startedAt === null) {
+            blockers.push(`colima stop --force left your ${owner.name} (pid ${fact.pid}) running, and its start time cannot be read: headroom cannot prove the pid still names it when signalling, so it sends nothing`);
+            continue;
+          }
           plan({ kind: 'kill', tier: 'destructive', key: `kill:${fact.pid}`, pid: fact.pid, name: owner.name, startedAt: owner.startedAt, reason: `colima stop --force left your ${owner.name} (pid ${fact.pid}) running (docker.allow.killProcesses)` });
         }
       } else {

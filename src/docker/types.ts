@@ -119,7 +119,7 @@ export type Action =
   | (ActionBase & { kind: 'remove-file'; tier: 'safe'; file: string; modifiedAt: number })
   | (ActionBase & { kind: 'disk-unlock'; tier: 'safe'; disk: string; lockFile: string })
   | (ActionBase & { kind: 'stop' | 'force-stop'; tier: 'guarded' })
-  | (ActionBase & { kind: 'kill'; tier: 'destructive'; pid: number; name: string; startedAt: number | null })
+  | (ActionBase & { kind: 'kill'; tier: 'destructive'; pid: number; name: string; startedAt: number })
   | (ActionBase & { kind: 'start'; tier: 'start'; attempt: number; delayMs: number })
   | (ActionBase & { kind: 'delete-vm'; tier: 'destructive'; data: boolean });
 
