@@ -59,7 +59,7 @@ import { gatherFacts } from './docker/gather.js';
 import { GaveUpFile } from './docker/gave-up-file.js';
 import { recover, type RecoveryDeps, type RecoveryReport } from './docker/recovery.js';
 import { DockerService } from './docker/service.js';
-import { ServiceChecker, type ServiceSpec } from './docker/services.js';
+import { ServiceChecker, serviceSpecs } from './docker/services.js';
 import { pingDocker } from './docker/sockets.js';
 import type { ColimaFacts, PingResult } from './docker/types.js';
 import type { DiagnoseSettings } from './docker/diagnose.js';
@@ -830,7 +830,7 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
     backupDir: files.backupDir,
     dryRun: deps.dryRun,
   });
-  const specs: ServiceSpec[] = settings.services.map((service) => (service.container !== undefined ? { container: service.container } : { compose: expandHome(service.compose ?? '', surroundings.home), files: service.files ?? null }));
+  const specs = serviceSpecs(settings.services, surroundings.home);
   const checker = new ServiceChecker({
     runner: deps.runner,
     env: { DOCKER_HOST: `unix://${profile.dockerSocket}`, ...(surroundings.env.DOCKER_CONFIG ? { DOCKER_CONFIG: surroundings.env.DOCKER_CONFIG } : {}) },

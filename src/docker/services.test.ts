@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../ports/logger.js';
 import { FakeRunner, type FakeAnswer } from '../../test/helpers/fake-runner.js';
 import { readFixture } from '../../test/helpers/fixtures.js';
-import { ServiceChecker, type ServiceCheckerDeps } from './services.js';
+import { ServiceChecker, serviceSpecs, type ServiceCheckerDeps } from './services.js';
 
 const ENV = { DOCKER_HOST: 'unix:///Users/u/.colima/default/docker.sock' };
 const ALLOW_NONE = { removeContainers: false, composeDown: false, forceRecreate: false };
@@ -81,6 +81,13 @@ describe('ServiceChecker: compose projects', () => {
     const upCalls = argv().filter((a) => a.includes(' up '));
     expect(upCalls).toEqual(['compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate', 'compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate']);
     expect(argv().some((a) => a.includes('--force-recreate'))).toBe(false);
+  });
+
+  it('a compose folder written with a trailing slash (or ~/) finds its project all the same', async () => {
+    expect(serviceSpecs([{ compose: '/s/' }, { compose: '~/stack/', files: ['dev.yaml'] }, { container: 'chromadb' }], '/home/u')).toEqual([{ compose: '/s', files: null }, { compose: '/home/u/stack', files: ['dev.yaml'] }, { container: 'chromadb' }]);
+    const { checker, argv } = make(() => ({ stdout: composeLs('running(2)') }));
+    expect(await checker.checkAll(serviceSpecs([{ compose: '/s/' }], '/home/u'))).toEqual([{ service: '/s', state: 'running', detail: 'project stack runs (running(2))', commands: [] }]);
+    expect(argv()).toEqual(['compose ls --all --format json']);
   });
 
   it('uses the configured files, and no -p for a project Docker does not know', async () => {

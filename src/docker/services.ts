@@ -8,6 +8,7 @@
  * run only with their opt-in. Docker commands go to the profile's socket through DOCKER_HOST.
  */
 import path from 'node:path';
+import { expandHome } from '../config/paths.js';
 import { commandFailure, describeCommand, type CommandResult, type CommandRunner } from '../ports/command-runner.js';
 import type { Logger } from '../ports/logger.js';
 import { allRunning, parseComposeLs, parseInspect, parseNameConflict, type ComposeProject, type ContainerInfo } from './compose-project.js';
@@ -22,6 +23,18 @@ const UP = ['up', '-d', '--no-recreate'];
 
 /** A service from config, with its folder made absolute. */
 export type ServiceSpec = { container: string } | { compose: string; files: string[] | null };
+
+/** A service as docker.services writes it. */
+export interface ServiceSetting {
+  container?: string | undefined;
+  compose?: string | undefined;
+  files?: string[] | undefined;
+}
+
+/** docker.services as specs: `~/` expanded and each folder resolved (no trailing slash, no `..`), as `docker compose ls` reports config files. */
+export function serviceSpecs(services: readonly ServiceSetting[], home: string): ServiceSpec[] {
+  return services.map((service) => (service.container !== undefined ? { container: service.container } : { compose: path.resolve(expandHome(service.compose ?? '', home)), files: service.files ?? null }));
+}
 
 /** How a service ended up. */
 export interface ServiceResult {

@@ -163,7 +163,8 @@ describe('headroom docker (darwin backend, fakes)', () => {
   it('a name conflict of a compose service is reported with its remedy, exit 1, and nothing is removed', async () => {
     writeFileSync(bin.dockerUpMarker, '');
     const stack = path.join(fake.home, 'stack');
-    writeConfig(`  services:\n    - compose: ${stack}\n`);
+    // Written with a trailing slash, as a shell completes a folder: the project is found all the same.
+    writeConfig(`  services:\n    - compose: ${stack}/\n`);
     const host = `unix://${fake.profile.dockerSocket}`;
     const checkHost = `[ "$DOCKER_HOST" = ${JSON.stringify(host)} ] || exit 3`;
     bin.script('docker', [
