@@ -807,7 +807,8 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
   const installed = { colima: onPath('colima'), limactl: onPath('limactl'), docker: onPath('docker') };
   // colima and limactl get their homes explicitly; nothing else of headroom's environment.
   const env = { colima: { COLIMA_HOME: home.dir }, lima: { LIMA_HOME: profile.limaHome } };
-  const pids = createPidLookup(platform, deps.runner, paths.procRoot, readText, config.daemon.commandTimeoutMs, Date.now);
+  // PID files name processes: they are looked up in the process table (linux.processRoot).
+  const pids = createPidLookup(platform, deps.runner, paths.processRoot, readText, config.daemon.commandTimeoutMs, Date.now);
   const files = dockerFiles(paths, profile.name);
   const gather = (boot: BootIdentity | null, signal?: AbortSignal): Promise<ColimaFacts> =>
     gatherFacts(

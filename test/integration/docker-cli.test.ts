@@ -265,6 +265,21 @@ describe('the daemon watches Docker (Linux backend, fake /proc)', () => {
     }
   });
 
+  it('looks PID files up in linux.processRoot, not in procRoot (here a fake tree without your processes)', async () => {
+    const limactl = path.join(bin.dir, 'real', 'limactl');
+    mkdirSync(path.dirname(limactl));
+    symlinkSync('/bin/sleep', limactl);
+    const agent = spawn(limactl, ['60'], { stdio: 'ignore' });
+    children.push(agent);
+    fake.pid('_lima/colima/ha.pid', agent.pid!);
+    writeConfig('', `linux:\n  procRoot: ${proc.root}\n  processRoot: /proc\n`);
+    scriptCrashed('Broken');
+    const status = await cli(['docker', 'status', '--json'], 'linux');
+    const { facts } = JSON.parse(status.stdout) as { facts: { pidFiles: Array<{ pid: number; owner: unknown }> } };
+    expect(facts.pidFiles).toHaveLength(1);
+    expect(facts.pidFiles[0]).toMatchObject({ pid: agent.pid, owner: { state: 'alive', name: 'limactl', uid: process.getuid!() } });
+  });
+
   it('guard.dryRun (the same as headroom run --dry-run) makes its Docker recovery a dry run: the plan is in the state, nothing is run or removed', async () => {
     writeConfig('', `daemon:\n  intervalMs: 200\nguard:\n  dryRun: true\nlinux:\n  procRoot: ${proc.root}\n`);
     const haPid = fake.pid('_lima/colima/ha.pid', 612, Date.UTC(2026, 10, 1));
