@@ -905,7 +905,7 @@ export interface DockerLook {
   gaveUp: ReturnType<GaveUpFile['read']>;
 }
 
-/** Reads the profile once and changes nothing (`headroom docker status`). */
+/** Reads the profile once (`headroom docker status`): headroom acts on nothing; colima status and limactl list may delete dead PID files. */
 export async function lookAtDockerOnce(setup: Setup, surroundings: Surroundings, options: { profile?: string | undefined }): Promise<DockerLook & { parts: DockerParts }> {
   const runner = new ChildProcessRunner(surroundings.env);
   const parts = dockerParts(setup, surroundings, { runner, logger: silentLogger, dryRun: true, profileName: options.profile });
