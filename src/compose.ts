@@ -57,6 +57,7 @@ import { colimaProfile, resolveColimaHome, type ColimaProfile } from './docker/c
 import { ActionExecutor } from './docker/executor.js';
 import { gatherFacts } from './docker/gather.js';
 import { GaveUpFile } from './docker/gave-up-file.js';
+import { StartCountFile } from './docker/start-count-file.js';
 import { recover, type RecoveryDeps, type RecoveryReport } from './docker/recovery.js';
 import { DockerService } from './docker/service.js';
 import { ServiceChecker, serviceSpecs } from './docker/services.js';
@@ -778,9 +779,14 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   return { exitCode: 0 };
 }
 
-/** The Docker recovery's files in the state folder: the lock shared by the daemon and the CLI, a profile's give-up record, colima.yaml kept during a delete. */
-function dockerFiles(paths: RuntimePaths, profile: string): { lock: string; gaveUp: string; backupDir: string } {
-  return { lock: path.join(paths.stateDir, 'docker-recover.lock'), gaveUp: path.join(paths.stateDir, `docker-recovery-${profile}.json`), backupDir: path.join(paths.stateDir, 'docker') };
+/** The Docker recovery's files in the state folder: the lock shared by the daemon and the CLI, a profile's give-up record and start count, colima.yaml kept during a delete. */
+function dockerFiles(paths: RuntimePaths, profile: string): { lock: string; gaveUp: string; starts: string; backupDir: string } {
+  return {
+    lock: path.join(paths.stateDir, 'docker-recover.lock'),
+    gaveUp: path.join(paths.stateDir, `docker-recovery-${profile}.json`),
+    starts: path.join(paths.stateDir, `docker-starts-${profile}.json`),
+    backupDir: path.join(paths.stateDir, 'docker'),
+  };
 }
 
 /** The Docker recovery wired to real adapters, for one profile (docker.profile unless `profileName`). */
@@ -794,6 +800,8 @@ export interface DockerParts {
   ping: (signal?: AbortSignal) => Promise<PingResult>;
   lock: () => LockResult;
   gaveUp: GaveUpFile;
+  /** The colima starts of this boot, across headroom runs. */
+  startCount: StartCountFile;
 }
 
 /** Builds the Docker recovery: Colima's home and profile, the tools on PATH, the gather, the executor, the services. */
@@ -844,6 +852,7 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
   // The longest a recovery can take: every start and its backoff, the stops, the second read, with room.
   const longestMs = settings.startAttempts * settings.startTimeoutMs + settings.startBackoffMs * 2 ** settings.startAttempts + 3 * settings.stopTimeoutMs + settings.recheckMs + 600_000;
   const lock = new RunLockFile(files.lock, process.pid, longestMs);
+  const startCount = new StartCountFile(files.starts);
   return {
     profile,
     homeWhy: home.why,
@@ -854,6 +863,7 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
       executor,
       services: specs.length > 0 ? (signal) => checker.checkAll(specs, signal) : null,
       settings: dockerSettings(config),
+      starts: startCount.counter(profile.name, boot, Date.now),
       clock: systemClock,
       logger: deps.logger,
       dryRun: deps.dryRun,
@@ -861,6 +871,7 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
     ping: (signal) => pingDocker(profile.dockerSocket, settings.pingTimeoutMs, signal),
     lock: () => lock.acquire(),
     gaveUp: new GaveUpFile(files.gaveUp),
+    startCount,
   };
 }
 
@@ -884,6 +895,7 @@ function createDockerService(setup: Setup, surroundings: Surroundings, deps: { r
     watchIntervalMs: setup.config.docker.watchIntervalMs,
     start: deps.start,
     gaveUp: parts.gaveUp,
+    startCount: parts.startCount,
     lock: { acquire: parts.lock },
     notifier: deps.notifier,
     clock: systemClock,

@@ -96,7 +96,8 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
   const instanceLive = lingering.length > 0;
   // The user-v2 helper is shared by every profile: its pid file says nothing about this one.
   const ownPidFiles = facts.pidFiles.some((fact) => fact.kind !== 'usernet');
-  const leftRunning = episode.leftRunning || ownPidFiles || broken || falseRunning || facts.diskLocks.some((lock) => lock.owner === profile.instance);
+  // A start an earlier headroom run began in this boot is its own evidence (its actions may have removed the rest).
+  const leftRunning = episode.leftRunning || episode.startsBefore > 0 || ownPidFiles || broken || falseRunning || facts.diskLocks.some((lock) => lock.owner === profile.instance);
   const evidence = { leftRunning, recycled };
 
   const starting = judged.find((j) => j.fact.kind === 'hostagent' && j.verdict.kind === 'ours' && facts.at - j.fact.modifiedAt < settings.startingGraceMs);
@@ -190,14 +191,16 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
   const deleted = done.has('delete-vm');
   const limit = settings.startAttempts + (deleted ? 1 : 0);
   const lastFailure = episode.lastStart ? ` (last: ${episode.lastStart.mode ? FAILURE_MODE_TEXT[episode.lastStart.mode] : episode.lastStart.message})` : '';
+  // Starts an earlier headroom run began did not finish: they are counted, not known to have failed.
+  const tried = episode.startsBefore > 0 ? `colima start ran ${episode.startAttempts} times in this boot without Docker answering (${episode.startsBefore} of them before this run of headroom)` : `colima start failed ${episode.startAttempts} times`;
   if (episode.startAttempts < limit) {
     const attempt = episode.startAttempts + 1;
     const delayMs = deleted && attempt === limit ? 0 : startDelayMs(attempt, settings.startBackoffMs);
     plan({ kind: 'start', tier: 'start', key: `start:${attempt}`, attempt, delayMs, reason: attempt === 1 ? `Docker is down and Colima ${leftRunning ? 'was left running' : 'is stopped'}: starting it` : `start ${attempt} of ${limit}${lastFailure}` });
   } else if (settings.allow.deleteVm && !deleted) {
-    plan({ kind: 'delete-vm', tier: 'destructive', key: 'delete-vm', data: settings.allow.deleteData, reason: `colima start failed ${episode.startAttempts} times${lastFailure}: deleting the VM${settings.allow.deleteData ? ' and its container data' : ' (colima.yaml and the container data are kept)'} (docker.allow.deleteVm)` });
+    plan({ kind: 'delete-vm', tier: 'destructive', key: 'delete-vm', data: settings.allow.deleteData, reason: `${tried}${lastFailure}: deleting the VM${settings.allow.deleteData ? ' and its container data' : ' (colima.yaml and the container data are kept)'} (docker.allow.deleteVm)` });
   } else {
-    return result('gave-up', `colima start failed ${episode.startAttempts} times${lastFailure}: headroom stops trying until Docker answers again, the next boot, or "headroom docker recover"`, [], { evidence });
+    return result('gave-up', `${tried}${lastFailure}: headroom stops trying until Docker answers again, the next boot, or "headroom docker recover"`, [], { evidence });
   }
   const summary = [broken ? `${profile.instance} is Broken` : falseRunning ? `${profile.instance} says Running but Docker is dead` : 'Docker is down', ...modes.map((m) => FAILURE_MODE_TEXT[m])].join('; ');
   return result('act', summary, actions, { evidence });

@@ -18,6 +18,7 @@ import { ActionExecutor } from './executor.js';
 import { gatherFacts } from './gather.js';
 import { recover, type RecoveryTrigger } from './recovery.js';
 import type { ServiceResult } from './services.js';
+import { StartCountFile, type StartCounter } from './start-count-file.js';
 
 const NOW = Date.now();
 const BOOTED_AT = NOW - 3_600_000;
@@ -56,7 +57,7 @@ function started(): FakeAnswer {
   return { exitCode: 0, stderr: 'INFO[0000] starting colima\nINFO[0031] done\n' };
 }
 
-function setup(script: Script, options: { dryRun?: boolean; services?: ServiceResult[] | null; allow?: { deleteVm: boolean; deleteData: boolean; killProcesses: boolean } } = {}) {
+function setup(script: Script, options: { dryRun?: boolean; services?: ServiceResult[] | null; allow?: { deleteVm: boolean; deleteData: boolean; killProcesses: boolean }; starts?: StartCounter } = {}) {
   const state = { starts: 0 };
   const runner = new FakeRunner((file, args) => {
     const command = [file, ...args].join(' ');
@@ -71,6 +72,7 @@ function setup(script: Script, options: { dryRun?: boolean; services?: ServiceRe
       for (const name of ['ha.pid', 'vz.pid', 'ha.sock']) rmSync(fake.at(`_lima/colima/${name}`), { force: true });
       return {};
     }
+    if (command === 'colima delete --force --profile default') return {};
     if (command === 'colima start --profile default') {
       state.starts += 1;
       return script.start?.(state) ?? started();
@@ -108,12 +110,13 @@ function setup(script: Script, options: { dryRun?: boolean; services?: ServiceRe
     executor,
     services: options.services === undefined ? null : () => Promise.resolve(options.services ?? []),
     settings: { start: 'wasRunning' as const, startAttempts: 3, startBackoffMs: 30_000, recheckMs: 10_000, startingGraceMs: 120_000, allow: options.allow ?? { deleteVm: false, deleteData: false, killProcesses: false } },
+    starts: options.starts ?? null,
     clock,
     logger,
     dryRun: options.dryRun ?? false,
   };
   const argv = (): string[] => runner.calls.map((c) => [c.file, ...c.args].join(' '));
-  return { run: (trigger: RecoveryTrigger = 'start') => recover(deps, trigger), argv, sent, clock, logger, state };
+  return { run: (trigger: RecoveryTrigger = 'start', signal?: AbortSignal) => recover(deps, trigger, signal), argv, sent, clock, logger, state };
 }
 
 describe('recover', () => {
@@ -266,6 +269,54 @@ describe('recover', () => {
       const report = await t.run('watch');
       expect(t.argv().filter((a) => a.startsWith('colima stop') || a.startsWith('colima start'))).toEqual(['colima stop --profile default', 'colima start --profile default']);
       expect(report.outcome).toBe('recovered');
+    });
+  });
+
+  describe('starts are counted per boot, across headroom runs', () => {
+    const BOOT = { id: 'B1', bootedAt: BOOTED_AT };
+    const counter = () => new StartCountFile(fake.at('../docker-starts-default.json')).counter('default', BOOT, () => NOW);
+
+    it('a daemon stopped during colima start, and restarted again and again, runs colima start at most startAttempts times in this boot', async () => {
+      fake.pid('_lima/colima/ha.pid', 612, BEFORE_BOOT);
+      const runs = [];
+      for (let restart = 0; restart < 5; restart++) {
+        // Each daemon is stopped while its colima start runs (the runner ends it: a signal, no exit code).
+        const stop = new AbortController();
+        const t = setup({ start: () => (stop.abort(), { signal: 'SIGTERM' }) }, { starts: counter() });
+        const report = await t.run('start', stop.signal);
+        runs.push({ starts: t.argv().filter((a) => a.startsWith('colima start')).length, sleeps: t.clock.sleeps, outcome: report.outcome, summary: report.summary });
+      }
+      expect(runs.map((r) => r.starts)).toEqual([1, 1, 1, 0, 0]);
+      // The backoff goes on across runs too.
+      expect(runs.map((r) => r.sleeps)).toEqual([[], [30_000], [60_000], [], []]);
+      expect(runs.map((r) => r.outcome)).toEqual(['canceled', 'canceled', 'canceled', 'failed', 'failed']);
+      expect(runs[3]?.summary).toBe('colima start ran 3 times in this boot without Docker answering (3 of them before this run of headroom): headroom stops trying until Docker answers again, the next boot, or "headroom docker recover"');
+      expect(counter().used()).toEqual({ starts: 3, vmDeleted: false });
+    });
+
+    it('a colima delete (docker.allow.deleteVm) is not run again by a restarted daemon either', async () => {
+      const allow = { deleteVm: true, deleteData: false, killProcesses: false };
+      counter().record({ starts: 3, vmDeleted: false });
+      const stop = new AbortController();
+      // The delete runs; the start after it is where this daemon is stopped.
+      const t1 = setup({ start: () => (stop.abort(), { signal: 'SIGTERM' }) }, { allow, starts: counter() });
+      await t1.run('start', stop.signal);
+      expect(t1.argv().filter((a) => a.startsWith('colima delete') || a.startsWith('colima start'))).toEqual(['colima delete --force --profile default', 'colima start --profile default']);
+      const t2 = setup({}, { allow, starts: counter() });
+      const report = await t2.run('start');
+      expect(t2.argv().filter((a) => a.startsWith('colima delete') || a.startsWith('colima start'))).toEqual([]);
+      expect(report.outcome).toBe('failed');
+      expect(counter().used()).toEqual({ starts: 4, vmDeleted: true });
+    });
+
+    it('a read that finds Docker answering clears the count; a dry run counts nothing; headroom docker recover counts from zero', async () => {
+      counter().record({ starts: 3, vmDeleted: false });
+      const dry = setup({}, { dryRun: true, starts: counter() });
+      await dry.run('manual');
+      expect(counter().used()).toEqual({ starts: 3, vmDeleted: false });
+      const manual = setup({}, { starts: counter() });
+      expect((await manual.run('manual')).outcome).toBe('recovered');
+      expect(counter().used()).toEqual({ starts: 0, vmDeleted: false });
     });
   });
 

@@ -86,7 +86,10 @@ export interface ColimaFacts {
 
 /** What a recovery has done so far: the diagnosis reads it, so that nothing is done twice and starts stay bounded. */
 export interface Episode {
+  /** colima starts in this boot since Docker last answered, those of earlier headroom runs included. */
   startAttempts: number;
+  /** Of those, the ones an earlier headroom run began (it was stopped or killed before it finished). */
+  startsBefore: number;
   /** Keys of the actions carried out. */
   done: string[];
   /** A Broken or false Running has been read twice (the second time after `recheckMs`). */
@@ -101,7 +104,7 @@ export interface Episode {
 
 /** A fresh episode. */
 export function newEpisode(): Episode {
-  return { startAttempts: 0, done: [], rechecked: false, leftRunning: false, recycledSeen: false, lastStart: null };
+  return { startAttempts: 0, startsBefore: 0, done: [], rechecked: false, leftRunning: false, recycledSeen: false, lastStart: null };
 }
 
 /** How risky an action is: safe (stale files, our own disk lock), guarded (colima stop), start, destructive (opt-in only). */

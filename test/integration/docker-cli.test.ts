@@ -6,7 +6,7 @@
  * the boot; the recycled-pid case runs on Linux with real processes, which must survive.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DaemonState } from '../../src/daemon/state-file.js';
@@ -262,6 +262,43 @@ describe('the daemon watches Docker (Linux backend, fake /proc)', () => {
     } finally {
       daemon.kill('SIGTERM');
       expect((await daemon).exitCode).toBe(0);
+    }
+  });
+
+  it('a daemon stopped or killed during colima start, and started again (launchd KeepAlive), runs colima start at most docker.startAttempts times in this boot', async () => {
+    writeConfig('  startAttempts: 2\n', `daemon:\n  intervalMs: 200\nlinux:\n  procRoot: ${proc.root}\n`);
+    const pids = path.join(bin.dir, 'colima-start.pids');
+    // Every colima start hangs (a VM that does not come up); it notes its pid, so that the test can end it.
+    scriptCrashed('Running', [], { effect: `echo $$ >> ${JSON.stringify(pids)}; exec sleep 30` });
+    const stateFile = path.join(fake.home, '.local', 'state', 'headroom', 'state.json');
+    const starts = async () => (await joined('colima')).filter((a) => a.startsWith('start')).length;
+    try {
+      for (const [run, signal] of [[1, 'SIGTERM'], [2, 'SIGKILL']] as const) {
+        const daemon = startCliProcess(['run', '--platform', 'linux', '--config', config], env);
+        await waitFor(async () => (await starts()) === run, 15_000, `colima start ${run}`);
+        daemon.kill(signal);
+        await daemon;
+      }
+      const daemon = startCliProcess(['run', '--platform', 'linux', '--config', config], env);
+      try {
+        const state = await waitFor(async () => {
+          const read = await readJson<DaemonState>(stateFile);
+          return read?.docker?.state === 'gave-up' ? read : undefined;
+        }, 15_000, 'the third daemon gives up');
+        expect(state.docker?.summary).toBe('colima start ran 2 times in this boot without Docker answering (2 of them before this run of headroom): headroom stops trying until Docker answers again, the next boot, or "headroom docker recover"');
+        expect(await starts()).toBe(2);
+      } finally {
+        daemon.kill('SIGTERM');
+        expect((await daemon).exitCode).toBe(0);
+      }
+    } finally {
+      for (const pid of (existsSync(pids) ? readFileSync(pids, 'utf8') : '').split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // Ended with its daemon's process group.
+        }
+      }
     }
   });
 
