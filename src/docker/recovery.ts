@@ -11,7 +11,7 @@ import { diagnose, type DiagnoseSettings } from './diagnose.js';
 import type { ActionOutcome } from './executor.js';
 import type { ServiceResult } from './services.js';
 import type { StartCounter, StartsUsed } from './start-count-file.js';
-import { newEpisode, type Action, type ColimaFacts, type Diagnosis, type Finding } from './types.js';
+import { newEpisode, type Action, type ColimaFacts, type Diagnosis, type Episode, type Finding } from './types.js';
 
 /** Why a recovery runs. */
 export type RecoveryTrigger = 'start' | 'watch' | 'manual';
@@ -64,16 +64,10 @@ const EXTRA_PASSES = 6;
 export async function recover(deps: RecoveryDeps, trigger: RecoveryTrigger, signal?: AbortSignal): Promise<RecoveryReport> {
   const log = deps.logger.child({ component: 'docker' });
   const startedAt = deps.clock.now();
-  const episode = newEpisode();
   const settings: DiagnoseSettings = { ...deps.settings, manual: trigger === 'manual' };
   // Starts that an earlier run of headroom began in this boot count against docker.startAttempts
   // (a daemon killed during a start must not get a fresh set); you asking starts a new count.
-  if (trigger !== 'manual' && deps.starts) {
-    const before = readStarts(deps.starts, log);
-    episode.startAttempts = before.starts;
-    episode.startsBefore = before.starts;
-    if (before.vmDeleted) episode.done.push('delete-vm');
-  }
+  const episode = trigger !== 'manual' && deps.starts ? episodeAfter(readStarts(deps.starts, log)) : newEpisode();
   const actions: ActionReport[] = [];
   let findings: Finding[] | null = null;
   const finish = async (outcome: RecoveryOutcome, summary: string, checkServices = false): Promise<RecoveryReport> => {
@@ -140,6 +134,11 @@ export async function recover(deps: RecoveryDeps, trigger: RecoveryTrigger, sign
     if (deps.dryRun) return finish('dry-run', diagnosis.summary);
   }
   return finish('failed', `Docker does not answer after ${maxPasses} reads`);
+}
+
+/** A new episode that goes on from the starts (and a VM delete) of earlier runs in this boot. */
+export function episodeAfter(used: StartsUsed): Episode {
+  return { ...newEpisode(), startAttempts: used.starts, startsBefore: used.starts, done: used.vmDeleted ? ['delete-vm'] : [] };
 }
 
 /** What earlier runs used; nothing when the file cannot be read (logged). */

@@ -158,6 +158,8 @@ describe('headroom docker (darwin backend, fakes)', () => {
     expect(record).toMatchObject({ bootId: UUID });
     const status = await cli(['docker', 'status']);
     expect(status.stdout).toMatch(/^gave up {3}.*colima start failed 2 times/m);
+    // The plan shown is the daemon's: this boot's starts are used up (docker-starts-default.json).
+    expect(status.stdout).toMatch(/^verdict {3}gave-up: colima start ran 2 times in this boot without Docker answering \(2 of them before this run of headroom\)/m);
   });
 
   it('a name conflict of a compose service is reported with its remedy, exit 1, and nothing is removed', async () => {
