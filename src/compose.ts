@@ -57,9 +57,10 @@ import { colimaProfile, resolveColimaHome, type ColimaProfile } from './docker/c
 import { ActionExecutor } from './docker/executor.js';
 import { gatherFacts } from './docker/gather.js';
 import { GaveUpFile } from './docker/gave-up-file.js';
+import { StartCountFile } from './docker/start-count-file.js';
 import { recover, type RecoveryDeps, type RecoveryReport } from './docker/recovery.js';
 import { DockerService } from './docker/service.js';
-import { ServiceChecker, type ServiceSpec } from './docker/services.js';
+import { ServiceChecker, serviceSpecs } from './docker/services.js';
 import { pingDocker } from './docker/sockets.js';
 import type { ColimaFacts, PingResult } from './docker/types.js';
 import type { DiagnoseSettings } from './docker/diagnose.js';
@@ -700,7 +701,8 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     logger,
     dryRun,
   });
-  const docker = config.docker.enabled ? createDockerService(setup, surroundings, { runner, logger, notifier, dryRun: options.dryRun === true || config.docker.dryRun, start }) : null;
+  // The daemon's dry run (--dry-run or guard.dryRun) covers Docker too; docker.dryRun only Docker.
+  const docker = config.docker.enabled ? createDockerService(setup, surroundings, { runner, logger, notifier, dryRun: dryRun || config.docker.dryRun, start }) : null;
   let serverStopped: Promise<string> | null = null;
   let probesStopped: Promise<void> | null = null;
   let dockerStopped: Promise<void> | null = null;
@@ -777,9 +779,14 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   return { exitCode: 0 };
 }
 
-/** The Docker recovery's files in the state folder: the lock shared by the daemon and the CLI, a profile's give-up record, colima.yaml kept during a delete. */
-function dockerFiles(paths: RuntimePaths, profile: string): { lock: string; gaveUp: string; backupDir: string } {
-  return { lock: path.join(paths.stateDir, 'docker-recover.lock'), gaveUp: path.join(paths.stateDir, `docker-recovery-${profile}.json`), backupDir: path.join(paths.stateDir, 'docker') };
+/** The Docker recovery's files in the state folder: the lock shared by the daemon and the CLI, a profile's give-up record and start count, colima.yaml kept during a delete. */
+function dockerFiles(paths: RuntimePaths, profile: string): { lock: string; gaveUp: string; starts: string; backupDir: string } {
+  return {
+    lock: path.join(paths.stateDir, 'docker-recover.lock'),
+    gaveUp: path.join(paths.stateDir, `docker-recovery-${profile}.json`),
+    starts: path.join(paths.stateDir, `docker-starts-${profile}.json`),
+    backupDir: path.join(paths.stateDir, 'docker'),
+  };
 }
 
 /** The Docker recovery wired to real adapters, for one profile (docker.profile unless `profileName`). */
@@ -793,6 +800,8 @@ export interface DockerParts {
   ping: (signal?: AbortSignal) => Promise<PingResult>;
   lock: () => LockResult;
   gaveUp: GaveUpFile;
+  /** The colima starts of this boot, across headroom runs. */
+  startCount: StartCountFile;
 }
 
 /** Builds the Docker recovery: Colima's home and profile, the tools on PATH, the gather, the executor, the services. */
@@ -806,7 +815,8 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
   const installed = { colima: onPath('colima'), limactl: onPath('limactl'), docker: onPath('docker') };
   // colima and limactl get their homes explicitly; nothing else of headroom's environment.
   const env = { colima: { COLIMA_HOME: home.dir }, lima: { LIMA_HOME: profile.limaHome } };
-  const pids = createPidLookup(platform, deps.runner, paths.procRoot, readText, config.daemon.commandTimeoutMs, Date.now);
+  // PID files name processes: they are looked up in the process table (linux.processRoot).
+  const pids = createPidLookup(platform, deps.runner, paths.processRoot, readText, config.daemon.commandTimeoutMs, Date.now);
   const files = dockerFiles(paths, profile.name);
   const gather = (boot: BootIdentity | null, signal?: AbortSignal): Promise<ColimaFacts> =>
     gatherFacts(
@@ -829,7 +839,7 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
     backupDir: files.backupDir,
     dryRun: deps.dryRun,
   });
-  const specs: ServiceSpec[] = settings.services.map((service) => (service.container !== undefined ? { container: service.container } : { compose: expandHome(service.compose ?? '', surroundings.home), files: service.files ?? null }));
+  const specs = serviceSpecs(settings.services, surroundings.home);
   const checker = new ServiceChecker({
     runner: deps.runner,
     env: { DOCKER_HOST: `unix://${profile.dockerSocket}`, ...(surroundings.env.DOCKER_CONFIG ? { DOCKER_CONFIG: surroundings.env.DOCKER_CONFIG } : {}) },
@@ -842,6 +852,7 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
   // The longest a recovery can take: every start and its backoff, the stops, the second read, with room.
   const longestMs = settings.startAttempts * settings.startTimeoutMs + settings.startBackoffMs * 2 ** settings.startAttempts + 3 * settings.stopTimeoutMs + settings.recheckMs + 600_000;
   const lock = new RunLockFile(files.lock, process.pid, longestMs);
+  const startCount = new StartCountFile(files.starts);
   return {
     profile,
     homeWhy: home.why,
@@ -852,6 +863,7 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
       executor,
       services: specs.length > 0 ? (signal) => checker.checkAll(specs, signal) : null,
       settings: dockerSettings(config),
+      starts: startCount.counter(profile.name, boot, Date.now),
       clock: systemClock,
       logger: deps.logger,
       dryRun: deps.dryRun,
@@ -859,6 +871,7 @@ export function dockerParts(setup: Setup, surroundings: Surroundings, deps: { ru
     ping: (signal) => pingDocker(profile.dockerSocket, settings.pingTimeoutMs, signal),
     lock: () => lock.acquire(),
     gaveUp: new GaveUpFile(files.gaveUp),
+    startCount,
   };
 }
 
@@ -882,6 +895,7 @@ function createDockerService(setup: Setup, surroundings: Surroundings, deps: { r
     watchIntervalMs: setup.config.docker.watchIntervalMs,
     start: deps.start,
     gaveUp: parts.gaveUp,
+    startCount: parts.startCount,
     lock: { acquire: parts.lock },
     notifier: deps.notifier,
     clock: systemClock,
@@ -903,7 +917,7 @@ export interface DockerLook {
   gaveUp: ReturnType<GaveUpFile['read']>;
 }
 
-/** Reads the profile once and changes nothing (`headroom docker status`). */
+/** Reads the profile once (`headroom docker status`): headroom acts on nothing; colima status and limactl list may delete dead PID files. */
 export async function lookAtDockerOnce(setup: Setup, surroundings: Surroundings, options: { profile?: string | undefined }): Promise<DockerLook & { parts: DockerParts }> {
   const runner = new ChildProcessRunner(surroundings.env);
   const parts = dockerParts(setup, surroundings, { runner, logger: silentLogger, dryRun: true, profileName: options.profile });

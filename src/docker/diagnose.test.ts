@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alive, BEFORE_BOOT, COLIMA_STOPPED, facts, lima, NOW, pidFile, ping, PROFILE } from '../../test/helpers/colima-facts.js';
+import { alive, BEFORE_BOOT, COLIMA_STOPPED, facts, lima, NOW, pidFile, ping, pingTimedOut, PROFILE } from '../../test/helpers/colima-facts.js';
 import { diagnose, startDelayMs, type DiagnoseSettings } from './diagnose.js';
 import { newEpisode, type ColimaFacts, type Episode } from './types.js';
 
@@ -144,6 +144,41 @@ describe('diagnose: the failure modes after a power cut', () => {
   });
 });
 
+describe('diagnose: a slow Docker is not a dead one', () => {
+  // Running, your host agent and driver live (past the start grace), ha.sock answering: only /_ping differs.
+  const live = (dockerSock: 'accepts' | 'refused' | 'timeout', overrides: Partial<ColimaFacts> = {}): ColimaFacts =>
+    facts({
+      lima: lima('Running'),
+      pidFiles: [pidFile('hostagent', 612, SINCE_BOOT, alive('limactl', SINCE_BOOT)), pidFile('driver', 612, SINCE_BOOT, alive('limactl', SINCE_BOOT))],
+      sockets: [
+        { scope: 'instance', network: null, file: HA_SOCK, state: 'accepts', modifiedAt: SINCE_BOOT },
+        { scope: 'profile', network: null, file: PROFILE.dockerSocket, state: dockerSock, modifiedAt: SINCE_BOOT },
+      ],
+      ...overrides,
+    });
+
+  it('a /_ping timeout while docker.sock accepts (a swapping VM): waits, on the first read and after a second one, and stops nothing', () => {
+    for (const episode of [newEpisode(), rechecked()]) {
+      const d = diagnose(live('accepts', { ping: pingTimedOut() }), episode, SETTINGS);
+      expect(d).toMatchObject({ verdict: 'wait', actions: [] });
+      expect(d.summary).toBe(`Docker is slow, not down: ${PROFILE.dockerSocket} accepts connections but /_ping got no answer in time (GET /_ping: no answer within 3000 ms): headroom stops nothing and looks again at the next check`);
+    }
+    // A probe of docker.sock that timed out too is a listener, busy: still no stop.
+    expect(diagnose(live('timeout', { ping: pingTimedOut() }), rechecked(), SETTINGS).verdict).toBe('wait');
+  });
+
+  it('a refused /_ping, or a timeout while docker.sock refuses, is Docker dead: stop, then start', () => {
+    expect(kinds(diagnose(live('refused', { ping: ping(false) }), rechecked(), SETTINGS))).toEqual(['stop', 'start 1']);
+    expect(kinds(diagnose(live('refused', { ping: pingTimedOut() }), rechecked(), SETTINGS))).toEqual(['stop', 'start 1']);
+  });
+
+  it('headroom docker recover (you asked) recovers a slow Docker as if down, and says so', () => {
+    const d = diagnose(live('accepts', { ping: pingTimedOut() }), rechecked(), { ...SETTINGS, manual: true });
+    expect(kinds(d)).toEqual(['stop', 'start 1']);
+    expect(d.findings.map((f) => f.text)).toContain(`Docker is slow, not down: ${PROFILE.dockerSocket} accepts connections but /_ping got no answer in time (GET /_ping: no answer within 3000 ms): you asked (headroom docker recover), so it is recovered as if down`);
+  });
+});
+
 describe('diagnose: never touching what is not proven', () => {
   it('a host agent of yours that started moments ago (a colima start under way): waits, stops nothing', () => {
     const young = down({ lima: lima('Broken'), pidFiles: [pidFile('hostagent', 612, NOW - 20_000, alive('limactl', NOW - 21_000))] });
@@ -190,6 +225,24 @@ describe('diagnose: never touching what is not proven', () => {
     const allowed = diagnose(left, episode, { ...SETTINGS, allow: { ...SETTINGS.allow, killProcesses: true } });
     expect(allowed.actions).toEqual([expect.objectContaining({ kind: 'kill', tier: 'destructive', pid: 612, name: 'limactl' }), expect.objectContaining({ kind: 'start', attempt: 1 })]);
     expect(diagnose(left, rechecked({ done: ['force-stop', 'kill:612'] }), { ...SETTINGS, allow: { ...SETTINGS.allow, killProcesses: true } })).toMatchObject({ verdict: 'blocked', actions: [] });
+  });
+
+  it('plans no kill of a process whose start time cannot be read (nothing would tell it from a reused pid)', () => {
+    const left = down({ lima: lima('Broken'), pidFiles: [pidFile('hostagent', 612, SINCE_BOOT, { state: 'alive', name: 'limactl', uid: 501, startedAt: null })] });
+    const d = diagnose(left, rechecked({ done: ['force-stop'] }), { ...SETTINGS, allow: { ...SETTINGS.allow, killProcesses: true } });
+    expect(d).toMatchObject({ verdict: 'blocked', actions: [] });
+    expect(d.summary).toBe('colima stop --force left your limactl (pid 612) running, and its start time cannot be read: headroom cannot prove the pid still names it when signalling, so it sends nothing');
+  });
+
+  it("docker.allow.killProcesses ends only this instance's host agent and driver, never the user-v2 helper every profile shares", () => {
+    const left = down({
+      lima: lima('Broken'),
+      pidFiles: [pidFile('hostagent', 612, SINCE_BOOT, alive('limactl', SINCE_BOOT)), pidFile('driver', 612, SINCE_BOOT, alive('limactl', SINCE_BOOT)), pidFile('usernet', 700, SINCE_BOOT, alive('limactl', SINCE_BOOT))],
+    });
+    const episode = rechecked({ done: ['force-stop'] });
+    expect(diagnose(left, episode, SETTINGS).summary).toBe('colima stop --force left Lima processes running (612): set docker.allow.killProcesses to let headroom end them');
+    const allowed = diagnose(left, episode, { ...SETTINGS, allow: { ...SETTINGS.allow, killProcesses: true } });
+    expect(allowed.actions.filter((a) => a.kind === 'kill').map((a) => a.kind === 'kill' && a.pid)).toEqual([612]);
   });
 });
 

@@ -6,7 +6,8 @@
  * our own instance's lock once it is stopped), guarded (`colima stop`, forced when the host agent
  * does not answer, only when every PID file is stale or names a Lima/Colima process of this user,
  * and never in a recovery that met a reused pid), destructive (opt-in only), start (bounded,
- * with exponential backoff). A Broken or false Running is read twice before anything is done.
+ * with exponential backoff). A Broken or false Running is read twice before anything is done,
+ * and a /_ping that only timed out while docker.sock accepts is a slow Docker, waited for.
  */
 import path from 'node:path';
 import { FAILURE_MODE_TEXT, failureModesIn } from './failure-modes.js';
@@ -59,6 +60,18 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
     return result('inactive', `Colima profile "${profile.name}" runs ${facts.colima.runtime}, not Docker: nothing to watch`);
   }
   if (facts.ping.ok) return result('healthy', `Docker answers on ${facts.ping.socket}`);
+  // Only a refusal, a missing socket, a hang-up or an HTTP error proves Docker dead: a /_ping
+  // that times out while docker.sock accepts connections is a listener too busy to answer (a VM
+  // swapping under memory pressure), and stopping it would lose what runs in it.
+  const dockerSocket = facts.sockets.find((socket) => socket.file === profile.dockerSocket);
+  if (facts.ping.timedOut && (dockerSocket?.state === 'accepts' || dockerSocket?.state === 'timeout')) {
+    const slow = `Docker is slow, not down: ${facts.ping.socket} accepts connections but /_ping got no answer in time (${facts.ping.error ?? 'a timeout'})`;
+    if (!settings.manual) {
+      findings.push({ level: 'warn', text: slow });
+      return result('wait', `${slow}: headroom stops nothing and looks again at the next check`);
+    }
+    findings.push({ level: 'warn', text: `${slow}: you asked (headroom docker recover), so it is recovered as if down` });
+  }
   findings.push({ level: 'error', text: `Docker does not answer on ${facts.ping.socket}: ${facts.ping.error ?? 'no answer'}` });
 
   const instance = facts.lima?.instance ?? null;
@@ -78,10 +91,13 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
   }
   const recycled = judged.some((j) => j.verdict.kind === 'stale' && j.verdict.why === 'recycled');
   const notStale = judged.filter((j) => j.verdict.kind !== 'stale');
-  const instanceLive = notStale.some((j) => j.fact.kind === 'hostagent' || j.fact.kind === 'driver');
+  // This instance's own processes: only these are stopped or, with docker.allow.killProcesses, ended.
+  const lingering = notStale.filter((j) => j.fact.kind === 'hostagent' || j.fact.kind === 'driver');
+  const instanceLive = lingering.length > 0;
   // The user-v2 helper is shared by every profile: its pid file says nothing about this one.
   const ownPidFiles = facts.pidFiles.some((fact) => fact.kind !== 'usernet');
-  const leftRunning = episode.leftRunning || ownPidFiles || broken || falseRunning || facts.diskLocks.some((lock) => lock.owner === profile.instance);
+  // A start an earlier headroom run began in this boot is its own evidence (its actions may have removed the rest).
+  const leftRunning = episode.leftRunning || episode.startsBefore > 0 || ownPidFiles || broken || falseRunning || facts.diskLocks.some((lock) => lock.owner === profile.instance);
   const evidence = { leftRunning, recycled };
 
   const starting = judged.find((j) => j.fact.kind === 'hostagent' && j.verdict.kind === 'ours' && facts.at - j.fact.modifiedAt < settings.startingGraceMs);
@@ -99,7 +115,8 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
   const actions: Action[] = [];
   const blockers: string[] = [];
   const plan = (action: Action): void => {
-    if (!done.has(action.key)) actions.push(action);
+    // ha.pid and vz.pid name the same pid under VZ: one action for both.
+    if (!done.has(action.key) && !actions.some((a) => a.key === action.key)) actions.push(action);
   };
 
   // Safe: files proven stale.
@@ -142,13 +159,18 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
       if (agentAnswers && !done.has('stop')) plan({ kind: 'stop', tier: 'guarded', key: 'stop', reason: `${why}: stopping it gracefully` });
       else if (!done.has('force-stop')) plan({ kind: 'force-stop', tier: 'guarded', key: 'force-stop', reason: `${why}${agentAnswers ? ', and a graceful stop did not end it' : ', and its host agent does not answer'}` });
       else if (settings.allow.killProcesses) {
-        for (const { fact } of notStale) {
+        for (const { fact } of lingering) {
           const owner = fact.owner;
           if (fact.pid === null || owner?.state !== 'alive') continue;
+          // Its start time is what tells it from a process that reuses the pid before the signal.
+          if (owner.startedAt === null) {
+            blockers.push(`colima stop --force left your ${owner.name} (pid ${fact.pid}) running, and its start time cannot be read: headroom cannot prove the pid still names it when signalling, so it sends nothing`);
+            continue;
+          }
           plan({ kind: 'kill', tier: 'destructive', key: `kill:${fact.pid}`, pid: fact.pid, name: owner.name, startedAt: owner.startedAt, reason: `colima stop --force left your ${owner.name} (pid ${fact.pid}) running (docker.allow.killProcesses)` });
         }
       } else {
-        blockers.push(`colima stop --force left Lima processes running (${notStale.map((j) => j.fact.pid).join(', ')}): set docker.allow.killProcesses to let headroom end them`);
+        blockers.push(`colima stop --force left Lima processes running (${[...new Set(lingering.map((j) => j.fact.pid))].join(', ')}): set docker.allow.killProcesses to let headroom end them`);
       }
       stopsPlanned = actions.some((a) => a.tier === 'guarded' || a.kind === 'kill');
     }
@@ -169,14 +191,16 @@ export function diagnose(facts: ColimaFacts, episode: Episode, settings: Diagnos
   const deleted = done.has('delete-vm');
   const limit = settings.startAttempts + (deleted ? 1 : 0);
   const lastFailure = episode.lastStart ? ` (last: ${episode.lastStart.mode ? FAILURE_MODE_TEXT[episode.lastStart.mode] : episode.lastStart.message})` : '';
+  // Starts an earlier headroom run began did not finish: they are counted, not known to have failed.
+  const tried = episode.startsBefore > 0 ? `colima start ran ${episode.startAttempts} times in this boot without Docker answering (${episode.startsBefore} of them before this run of headroom)` : `colima start failed ${episode.startAttempts} times`;
   if (episode.startAttempts < limit) {
     const attempt = episode.startAttempts + 1;
     const delayMs = deleted && attempt === limit ? 0 : startDelayMs(attempt, settings.startBackoffMs);
     plan({ kind: 'start', tier: 'start', key: `start:${attempt}`, attempt, delayMs, reason: attempt === 1 ? `Docker is down and Colima ${leftRunning ? 'was left running' : 'is stopped'}: starting it` : `start ${attempt} of ${limit}${lastFailure}` });
   } else if (settings.allow.deleteVm && !deleted) {
-    plan({ kind: 'delete-vm', tier: 'destructive', key: 'delete-vm', data: settings.allow.deleteData, reason: `colima start failed ${episode.startAttempts} times${lastFailure}: deleting the VM${settings.allow.deleteData ? ' and its container data' : ' (colima.yaml and the container data are kept)'} (docker.allow.deleteVm)` });
+    plan({ kind: 'delete-vm', tier: 'destructive', key: 'delete-vm', data: settings.allow.deleteData, reason: `${tried}${lastFailure}: deleting the VM${settings.allow.deleteData ? ' and its container data' : ' (colima.yaml and the container data are kept)'} (docker.allow.deleteVm)` });
   } else {
-    return result('gave-up', `colima start failed ${episode.startAttempts} times${lastFailure}: headroom stops trying until Docker answers again, the next boot, or "headroom docker recover"`, [], { evidence });
+    return result('gave-up', `${tried}${lastFailure}: headroom stops trying until Docker answers again, the next boot, or "headroom docker recover"`, [], { evidence });
   }
   const summary = [broken ? `${profile.instance} is Broken` : falseRunning ? `${profile.instance} says Running but Docker is dead` : 'Docker is down', ...modes.map((m) => FAILURE_MODE_TEXT[m])].join('; ');
   return result('act', summary, actions, { evidence });

@@ -133,6 +133,28 @@ describe('ActionExecutor: kill (docker.allow.killProcesses)', () => {
   });
 });
 
+describe('ActionExecutor: kill needs the start time read', () => {
+  const kill: Action = { kind: 'kill', tier: 'destructive', key: 'kill:612', pid: 612, name: 'limactl', startedAt: 1_000_000, reason: 'r' };
+  const ours: PidOwner = { state: 'alive', name: 'limactl', uid: 501, startedAt: 1_000_000 };
+  const unreadable: PidOwner = { state: 'alive', name: 'limactl', uid: 501, startedAt: null };
+  const owners = (...states: PidOwner[]) => {
+    let i = 0;
+    return { lookup: () => Promise.resolve(states[Math.min(i++, states.length - 1)]!) };
+  };
+
+  it('sends nothing when the start time cannot be read before SIGTERM', async () => {
+    const { exec, sent } = executor(undefined, { pids: owners(unreadable) });
+    expect(await exec.execute(kill)).toMatchObject({ ok: true, detail: 'pid 612 no longer names your limactl: nothing sent' });
+    expect(sent).toEqual([]);
+  });
+
+  it('sends no SIGKILL when the start time cannot be read at the re-check after the grace period', async () => {
+    const { exec, sent } = executor(undefined, { pids: owners(ours, unreadable) });
+    expect(await exec.execute(kill)).toMatchObject({ ok: true, detail: 'limactl (pid 612) ended after SIGTERM' });
+    expect(sent).toEqual([[612, 'SIGTERM']]);
+  });
+});
+
 describe('ActionExecutor: dry run', () => {
   it('says what it would do, and runs, removes and signals nothing', async () => {
     const file = fake.pid('_lima/colima/ha.pid', 612, Date.UTC(2026, 0, 1));
@@ -141,7 +163,7 @@ describe('ActionExecutor: dry run', () => {
       { kind: 'remove-file', tier: 'safe', key: 'a', file, modifiedAt: lstatSync(file).mtimeMs, reason: 'r' },
       { kind: 'disk-unlock', tier: 'safe', key: 'b', disk: 'colima', lockFile: 'x', reason: 'r' },
       { kind: 'force-stop', tier: 'guarded', key: 'c', reason: 'r' },
-      { kind: 'kill', tier: 'destructive', key: 'd', pid: 612, name: 'limactl', startedAt: null, reason: 'r' },
+      { kind: 'kill', tier: 'destructive', key: 'd', pid: 612, name: 'limactl', startedAt: 1_000_000, reason: 'r' },
       { kind: 'start', tier: 'start', key: 'e', attempt: 2, delayMs: 30_000, reason: 'r' },
     ];
     const details = [];

@@ -178,12 +178,13 @@ export class ActionExecutor {
     }
   }
 
-  /** SIGTERM, a grace period, then SIGKILL; each only while the pid still names the same program of this user. */
+  /** SIGTERM, a grace period, then SIGKILL; each only while the pid still names the same program of this user, started when it was. */
   private async kill(action: Extract<Action, { kind: 'kill' }>, signal?: AbortSignal): Promise<ActionOutcome> {
     const still = async (): Promise<boolean> => {
       const owner = await this.deps.pids.lookup(action.pid, signal);
       if (owner.state !== 'alive' || owner.name !== action.name || owner.uid !== this.deps.signaller.ownUid) return false;
-      return action.startedAt === null || owner.startedAt === null || Math.abs(owner.startedAt - action.startedAt) <= START_SLACK_MS;
+      // The same start time, read on both sides: a start that cannot be read proves nothing.
+      return owner.startedAt !== null && Math.abs(owner.startedAt - action.startedAt) <= START_SLACK_MS;
     };
     const result = (ok: boolean, detail: string): ActionOutcome => ({ action, ok, dryRun: false, detail });
     if (!(await still())) return result(true, `pid ${action.pid} no longer names your ${action.name}: nothing sent`);

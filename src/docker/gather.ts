@@ -2,7 +2,7 @@
  * One read of a Colima profile and of Docker (docs/docker.md, "What a check reads"): the PID and
  * socket files, the disk locks and the tail of ha.stderr.log are read first, because limactl and
  * colima remove dead PID files when they look; then /_ping, `colima status` and `limactl list`.
- * Reads only: nothing here changes anything.
+ * headroom only reads here; the two tools it runs when Docker is down may delete dead PID files.
  */
 import { lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, closeSync, existsSync } from 'node:fs';
 import path from 'node:path';

@@ -5,6 +5,7 @@
  * tools have them). Exact argv sequences; waits on an instant clock.
  */
 import { existsSync, lstatSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureLogger } from '../../test/helpers/capture-logger.js';
 import { FakeDockerSocket } from '../../test/helpers/fake-docker-socket.js';
@@ -17,6 +18,7 @@ import { ActionExecutor } from './executor.js';
 import { gatherFacts } from './gather.js';
 import { recover, type RecoveryTrigger } from './recovery.js';
 import type { ServiceResult } from './services.js';
+import { StartCountFile, type StartCounter } from './start-count-file.js';
 
 const NOW = Date.now();
 const BOOTED_AT = NOW - 3_600_000;
@@ -55,7 +57,7 @@ function started(): FakeAnswer {
   return { exitCode: 0, stderr: 'INFO[0000] starting colima\nINFO[0031] done\n' };
 }
 
-function setup(script: Script, options: { dryRun?: boolean; services?: ServiceResult[] | null; allow?: { deleteVm: boolean; deleteData: boolean; killProcesses: boolean } } = {}) {
+function setup(script: Script, options: { dryRun?: boolean; services?: ServiceResult[] | null; allow?: { deleteVm: boolean; deleteData: boolean; killProcesses: boolean }; starts?: StartCounter } = {}) {
   const state = { starts: 0 };
   const runner = new FakeRunner((file, args) => {
     const command = [file, ...args].join(' ');
@@ -65,11 +67,12 @@ function setup(script: Script, options: { dryRun?: boolean; services?: ServiceRe
       rmSync(fake.at('_lima/_disks/colima/in_use_by'), { force: true });
       return { stderr: 'time="x" level=info msg="Unlocked disk `colima`"\n' };
     }
-    if (command === 'colima stop --force --profile default') {
+    if (command === 'colima stop --profile default' || command === 'colima stop --force --profile default') {
       // As limactl stop --force: the *.pid and *.sock files of the instance go.
       for (const name of ['ha.pid', 'vz.pid', 'ha.sock']) rmSync(fake.at(`_lima/colima/${name}`), { force: true });
       return {};
     }
+    if (command === 'colima delete --force --profile default') return {};
     if (command === 'colima start --profile default') {
       state.starts += 1;
       return script.start?.(state) ?? started();
@@ -107,12 +110,13 @@ function setup(script: Script, options: { dryRun?: boolean; services?: ServiceRe
     executor,
     services: options.services === undefined ? null : () => Promise.resolve(options.services ?? []),
     settings: { start: 'wasRunning' as const, startAttempts: 3, startBackoffMs: 30_000, recheckMs: 10_000, startingGraceMs: 120_000, allow: options.allow ?? { deleteVm: false, deleteData: false, killProcesses: false } },
+    starts: options.starts ?? null,
     clock,
     logger,
     dryRun: options.dryRun ?? false,
   };
   const argv = (): string[] => runner.calls.map((c) => [c.file, ...c.args].join(' '));
-  return { run: (trigger: RecoveryTrigger = 'start') => recover(deps, trigger), argv, sent, clock, logger, state };
+  return { run: (trigger: RecoveryTrigger = 'start', signal?: AbortSignal) => recover(deps, trigger, signal), argv, sent, clock, logger, state };
 }
 
 describe('recover', () => {
@@ -217,6 +221,103 @@ describe('recover', () => {
     expect(t.clock.sleeps).toEqual([30_000, 60_000]);
     expect(report).toMatchObject({ outcome: 'failed', startAttempts: 3 });
     expect(report.summary).toBe('colima start failed 3 times (last: Lima sees the VM driver running but not the host agent (a stale or reused PID)): headroom stops trying until Docker answers again, the next boot, or "headroom docker recover"');
+  });
+
+  describe('a /_ping that times out is not a dead Docker', () => {
+    let hostAgent: net.Server;
+    beforeEach(async () => {
+      // Your host agent, live and answering on ha.sock; Colima says Running.
+      fake.pid('_lima/colima/ha.pid', 612, SINCE_BOOT);
+      fake.pid('_lima/colima/vz.pid', 612, SINCE_BOOT);
+      hostAgent = net.createServer((socket) => socket.end());
+      await new Promise<void>((resolve) => hostAgent.listen(fake.at('_lima/colima/ha.sock'), resolve));
+    });
+    afterEach(() => new Promise<void>((resolve) => (hostAgent.listening ? hostAgent.close(() => resolve()) : resolve())));
+    const running = { lima: () => limaLine('Running'), owners: { 612: { state: 'alive' as const, name: 'limactl', uid: UID, startedAt: SINCE_BOOT - 1000 } } };
+
+    it('docker.sock accepts but does not answer in time (a swapping VM): the watch waits, and nothing is stopped or started', async () => {
+      docker.hang = true;
+      const t = setup(running);
+      const report = await t.run('watch');
+      expect(report).toMatchObject({ outcome: 'waiting', actions: [] });
+      expect(report.summary).toMatch(/^Docker is slow, not down: .*docker\.sock accepts connections but \/_ping got no answer in time \(GET \/_ping: no answer within 500 ms\): headroom stops nothing/);
+      expect(t.argv()).toEqual(['colima status --profile default --json', 'limactl list --json colima']);
+      expect(t.sent).toEqual([]);
+    });
+
+    it('you stop Colima while the watch reads (colima stop): the second read finds it stopped cleanly, and it is left stopped', async () => {
+      let reads = 0;
+      const t = setup({
+        ...running,
+        lima: () => {
+          reads += 1;
+          if (reads > 1) return limaLine('Stopped');
+          // Your colima stop finishes during the 10 s before the second read: the host agent exits, its files go.
+          hostAgent.close();
+          for (const name of ['ha.pid', 'vz.pid', 'ha.sock']) rmSync(fake.at(`_lima/colima/${name}`), { force: true });
+          return limaLine('Running');
+        },
+      });
+      const report = await t.run('watch');
+      expect(t.clock.sleeps).toEqual([10_000]);
+      expect(report).toMatchObject({ outcome: 'left', actions: [], summary: 'Colima is stopped, with no sign it was left running: headroom leaves it stopped' });
+      expect(t.argv()).toEqual(['colima status --profile default --json', 'limactl list --json colima', 'colima status --profile default --json', 'limactl list --json colima']);
+    });
+
+    it('docker.sock hangs up (dockerd dead in the VM): read twice, then a graceful stop and a start', async () => {
+      const t = setup(running);
+      const report = await t.run('watch');
+      expect(t.argv().filter((a) => a.startsWith('colima stop') || a.startsWith('colima start'))).toEqual(['colima stop --profile default', 'colima start --profile default']);
+      expect(report.outcome).toBe('recovered');
+    });
+  });
+
+  describe('starts are counted per boot, across headroom runs', () => {
+    const BOOT = { id: 'B1', bootedAt: BOOTED_AT };
+    const counter = () => new StartCountFile(fake.at('../docker-starts-default.json')).counter('default', BOOT, () => NOW);
+
+    it('a daemon stopped during colima start, and restarted again and again, runs colima start at most startAttempts times in this boot', async () => {
+      fake.pid('_lima/colima/ha.pid', 612, BEFORE_BOOT);
+      const runs = [];
+      for (let restart = 0; restart < 5; restart++) {
+        // Each daemon is stopped while its colima start runs (the runner ends it: a signal, no exit code).
+        const stop = new AbortController();
+        const t = setup({ start: () => (stop.abort(), { signal: 'SIGTERM' }) }, { starts: counter() });
+        const report = await t.run('start', stop.signal);
+        runs.push({ starts: t.argv().filter((a) => a.startsWith('colima start')).length, sleeps: t.clock.sleeps, outcome: report.outcome, summary: report.summary });
+      }
+      expect(runs.map((r) => r.starts)).toEqual([1, 1, 1, 0, 0]);
+      // The backoff goes on across runs too.
+      expect(runs.map((r) => r.sleeps)).toEqual([[], [30_000], [60_000], [], []]);
+      expect(runs.map((r) => r.outcome)).toEqual(['canceled', 'canceled', 'canceled', 'failed', 'failed']);
+      expect(runs[3]?.summary).toBe('colima start ran 3 times in this boot without Docker answering (3 of them before this run of headroom): headroom stops trying until Docker answers again, the next boot, or "headroom docker recover"');
+      expect(counter().used()).toEqual({ starts: 3, vmDeleted: false });
+    });
+
+    it('a colima delete (docker.allow.deleteVm) is not run again by a restarted daemon either', async () => {
+      const allow = { deleteVm: true, deleteData: false, killProcesses: false };
+      counter().record({ starts: 3, vmDeleted: false });
+      const stop = new AbortController();
+      // The delete runs; the start after it is where this daemon is stopped.
+      const t1 = setup({ start: () => (stop.abort(), { signal: 'SIGTERM' }) }, { allow, starts: counter() });
+      await t1.run('start', stop.signal);
+      expect(t1.argv().filter((a) => a.startsWith('colima delete') || a.startsWith('colima start'))).toEqual(['colima delete --force --profile default', 'colima start --profile default']);
+      const t2 = setup({}, { allow, starts: counter() });
+      const report = await t2.run('start');
+      expect(t2.argv().filter((a) => a.startsWith('colima delete') || a.startsWith('colima start'))).toEqual([]);
+      expect(report.outcome).toBe('failed');
+      expect(counter().used()).toEqual({ starts: 4, vmDeleted: true });
+    });
+
+    it('a read that finds Docker answering clears the count; a dry run counts nothing; headroom docker recover counts from zero', async () => {
+      counter().record({ starts: 3, vmDeleted: false });
+      const dry = setup({}, { dryRun: true, starts: counter() });
+      await dry.run('manual');
+      expect(counter().used()).toEqual({ starts: 3, vmDeleted: false });
+      const manual = setup({}, { starts: counter() });
+      expect((await manual.run('manual')).outcome).toBe('recovered');
+      expect(counter().used()).toEqual({ starts: 0, vmDeleted: false });
+    });
   });
 
   it('leaves a cleanly stopped Colima alone at daemon start, and starts it when asked', async () => {

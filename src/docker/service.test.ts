@@ -25,6 +25,7 @@ function make(outcomes: RecoveryOutcome[], overrides: Partial<DockerServiceDeps>
   const calls: Array<{ trigger: RecoveryTrigger; boot: BootIdentity | null; signal: AbortSignal }> = [];
   const pings = { up: true, count: 0 };
   let record: GaveUpRecord | null = null;
+  const startCount = { cleared: 0 };
   let lock: LockResult = { held: true, release: () => undefined };
   const notifier = new RecordingNotifier();
   const logger = captureLogger();
@@ -37,7 +38,7 @@ function make(outcomes: RecoveryOutcome[], overrides: Partial<DockerServiceDeps>
     },
     ping: () => {
       pings.count += 1;
-      return Promise.resolve({ socket: '/u/docker.sock', ok: pings.up, error: pings.up ? null : 'GET /_ping: ECONNREFUSED', durationMs: 1 });
+      return Promise.resolve({ socket: '/u/docker.sock', ok: pings.up, error: pings.up ? null : 'GET /_ping: ECONNREFUSED', timedOut: false, durationMs: 1 });
     },
     watchIntervalMs: 30_000,
     start: Promise.resolve(START),
@@ -46,6 +47,7 @@ function make(outcomes: RecoveryOutcome[], overrides: Partial<DockerServiceDeps>
       write: (r) => void (record = { schemaVersion: 1, ...r }),
       clear: () => void (record = null),
     },
+    startCount: { clear: () => void (startCount.cleared += 1) },
     lock: { acquire: () => lock },
     notifier,
     clock,
@@ -61,6 +63,7 @@ function make(outcomes: RecoveryOutcome[], overrides: Partial<DockerServiceDeps>
     notifier,
     logger,
     record: () => record,
+    startCount,
     setRecord: (r: GaveUpRecord | null) => void (record = r),
     setLock: (l: LockResult) => void (lock = l),
     /** One loop tick, then time moves on by `ms`. */
@@ -122,6 +125,21 @@ describe('DockerService', () => {
     await t.tick();
     expect(t.calls.map((c) => c.trigger)).toEqual(['start', 'watch', 'watch']);
     expect(t.notifier.sent.map((n) => n.title)).toEqual(['headroom: Docker could not be recovered', 'headroom: Docker is back']);
+  });
+
+  it("Docker answering again, whoever brought it back, clears this boot's start count (a later fall gets its starts)", async () => {
+    const t = make(['failed']);
+    t.pings.up = false;
+    t.service.start();
+    await settle();
+    t.clock.advance(30_000);
+    await t.tick();
+    expect(t.startCount.cleared).toBe(0);
+    t.pings.up = true;
+    await t.tick();
+    expect(t.startCount.cleared).toBe(1);
+    await t.tick();
+    expect(t.startCount.cleared).toBe(1);
   });
 
   it('a colima start under way (waiting) is looked at again at the next ping', async () => {

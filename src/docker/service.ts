@@ -13,6 +13,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { RunLock } from '../probe/run-lock.js';
 import type { GaveUpFile } from './gave-up-file.js';
+import type { StartCountFile } from './start-count-file.js';
 import type { RecoveryReport, RecoveryTrigger } from './recovery.js';
 import type { PingResult } from './types.js';
 
@@ -38,6 +39,8 @@ export interface DockerServiceDeps {
   watchIntervalMs: number;
   start: Promise<StartFacts | null> | null;
   gaveUp: Pick<GaveUpFile, 'blocking' | 'write' | 'clear'>;
+  /** The colima starts of this boot: counted by the recoveries, cleared when Docker answers again. */
+  startCount: Pick<StartCountFile, 'clear'>;
   lock: RunLock;
   notifier: Notifier | null;
   clock: Clock;
@@ -120,8 +123,9 @@ export class DockerService {
     if (ping.ok) {
       if (this.state.state !== 'healthy') {
         this.log.info({ before: this.state.state }, `Docker answers on ${ping.socket}`);
-        // Docker is back (whoever brought it back): automatic recoveries may run again.
+        // Docker is back (whoever brought it back): automatic recoveries, and their starts, may run again.
         this.deps.gaveUp.clear();
+        this.deps.startCount.clear();
       }
       this.downHandled = false;
       this.set({ state: 'healthy', summary: `Docker answers on ${ping.socket}`, lastHealthyAt: this.deps.clock.now() });

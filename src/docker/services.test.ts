@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../ports/logger.js';
 import { FakeRunner, type FakeAnswer } from '../../test/helpers/fake-runner.js';
 import { readFixture } from '../../test/helpers/fixtures.js';
-import { ServiceChecker, type ServiceCheckerDeps } from './services.js';
+import { ServiceChecker, serviceSpecs, type ServiceCheckerDeps } from './services.js';
 
 const ENV = { DOCKER_HOST: 'unix:///Users/u/.colima/default/docker.sock' };
 const ALLOW_NONE = { removeContainers: false, composeDown: false, forceRecreate: false };
@@ -59,15 +59,41 @@ describe('ServiceChecker: compose projects', () => {
       service: '/s',
       state: 'started',
       detail: 'project stack is exited(2); compose up brought it back (running(2))',
-      commands: ['docker compose -p stack --project-directory /s -f /s/compose.yaml up -d'],
+      commands: ['docker compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate'],
     });
-    expect(argv()).toEqual(['compose ls --all --format json', 'compose -p stack --project-directory /s -f /s/compose.yaml up -d', 'compose ls --all --format json']);
+    expect(argv()).toEqual(['compose ls --all --format json', 'compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate', 'compose ls --all --format json']);
+  });
+
+  it('up does not recreate containers (--no-recreate): only docker.allow.forceRecreate may, after a failed up', async () => {
+    // compose recreates a container whose config hash changed; a name conflict, a failed up, and down + up all keep --no-recreate.
+    const conflict = readFixture('docker', 'compose-name-conflict.txt');
+    const ups = { n: 0 };
+    const { checker, argv } = make(
+      (args) => {
+        if (args[1] === 'ls') return { stdout: composeLs(ups.n >= 3 ? 'running(1)' : 'exited(1)') };
+        if (args[0] === 'inspect') return { stdout: inspectJson('chromadb', 'exited') };
+        if (args.includes('up')) return ++ups.n === 1 ? { exitCode: 1, stderr: conflict } : ups.n === 2 ? { exitCode: 1, stderr: 'Error response from daemon: network abc not found\n' } : {};
+        return {};
+      },
+      { allow: { ...ALLOW_NONE, removeContainers: true } },
+    );
+    await checker.checkAll([spec]);
+    const upCalls = argv().filter((a) => a.includes(' up '));
+    expect(upCalls).toEqual(['compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate', 'compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate']);
+    expect(argv().some((a) => a.includes('--force-recreate'))).toBe(false);
+  });
+
+  it('a compose folder written with a trailing slash (or ~/) finds its project all the same', async () => {
+    expect(serviceSpecs([{ compose: '/s/' }, { compose: '~/stack/', files: ['dev.yaml'] }, { container: 'chromadb' }], '/home/u')).toEqual([{ compose: '/s', files: null }, { compose: '/home/u/stack', files: ['dev.yaml'] }, { container: 'chromadb' }]);
+    const { checker, argv } = make(() => ({ stdout: composeLs('running(2)') }));
+    expect(await checker.checkAll(serviceSpecs([{ compose: '/s/' }], '/home/u'))).toEqual([{ service: '/s', state: 'running', detail: 'project stack runs (running(2))', commands: [] }]);
+    expect(argv()).toEqual(['compose ls --all --format json']);
   });
 
   it('uses the configured files, and no -p for a project Docker does not know', async () => {
     const { checker, argv } = make((args, call) => ({ stdout: args[1] === 'ls' ? (call === 0 ? '[]' : JSON.stringify([{ Name: 's', Status: 'running(1)', ConfigFiles: '/s/dev.yaml' }])) : '' }));
     expect((await checker.checkAll([{ compose: '/s', files: ['dev.yaml'] }]))[0]?.state).toBe('started');
-    expect(argv()[1]).toBe('compose --project-directory /s -f /s/dev.yaml up -d');
+    expect(argv()[1]).toBe('compose --project-directory /s -f /s/dev.yaml up -d --no-recreate');
   });
 
   it('a name conflict (captured): reported with the remedy, and nothing removed without docker.allow.removeContainers', async () => {
@@ -94,10 +120,10 @@ describe('ServiceChecker: compose projects', () => {
     expect((await checker.checkAll([spec]))[0]?.state).toBe('started');
     expect(argv()).toEqual([
       'compose ls --all --format json',
-      'compose -p stack --project-directory /s -f /s/compose.yaml up -d',
+      'compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate',
       'inspect --type container a4ce9cd6b16ad279966e85a3b9777e6071050a3391f301faec9b3b5eff8e0ecc',
       'rm a4ce9cd6b16ad279966e85a3b9777e6071050a3391f301faec9b3b5eff8e0ecc',
-      'compose -p stack --project-directory /s -f /s/compose.yaml up -d',
+      'compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate',
       'compose ls --all --format json',
     ]);
   });
@@ -112,7 +138,7 @@ describe('ServiceChecker: compose projects', () => {
     const failing = (args: readonly string[], ups: { n: number }) => (args[1] === 'ls' ? { stdout: composeLs(ups.n >= 2 ? 'running(1)' : 'exited(1)') } : args.includes('up') ? (++ups.n === 1 ? { exitCode: 1, stderr: 'Error response from daemon: network abc not found\n' } : {}) : {});
     const none = { n: 0 };
     const plain = make((args) => failing(args, none));
-    expect((await plain.checker.checkAll([spec]))[0]?.detail).toBe('project stack is exited(1); compose up did not bring it back: docker compose -p stack --project-directory /s -f /s/compose.yaml up -d: exited 1: Error response from daemon: network abc not found');
+    expect((await plain.checker.checkAll([spec]))[0]?.detail).toBe('project stack is exited(1); compose up did not bring it back: docker compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate: exited 1: Error response from daemon: network abc not found');
     const recreate = { n: 0 };
     const r = make((args) => failing(args, recreate), { allow: { ...ALLOW_NONE, forceRecreate: true } });
     expect((await r.checker.checkAll([spec]))[0]?.state).toBe('started');
@@ -120,7 +146,7 @@ describe('ServiceChecker: compose projects', () => {
     const downUp = { n: 0 };
     const d = make((args) => failing(args, downUp), { allow: { ...ALLOW_NONE, composeDown: true } });
     expect((await d.checker.checkAll([spec]))[0]?.state).toBe('started');
-    expect(d.argv().slice(1, 4)).toEqual(['compose -p stack --project-directory /s -f /s/compose.yaml up -d', 'compose -p stack --project-directory /s -f /s/compose.yaml down', 'compose -p stack --project-directory /s -f /s/compose.yaml up -d']);
+    expect(d.argv().slice(1, 4)).toEqual(['compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate', 'compose -p stack --project-directory /s -f /s/compose.yaml down', 'compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate']);
   });
 
   it('in a dry run, says what it would run and changes nothing', async () => {
@@ -128,7 +154,7 @@ describe('ServiceChecker: compose projects', () => {
     const results = await checker.checkAll([{ container: 'chromadb' }, spec]);
     expect(results.map((r) => [r.state, r.commands])).toEqual([
       ['would-start', ['docker start chromadb']],
-      ['would-start', ['docker compose -p stack --project-directory /s -f /s/compose.yaml up -d']],
+      ['would-start', ['docker compose -p stack --project-directory /s -f /s/compose.yaml up -d --no-recreate']],
     ]);
     expect(argv()).toEqual(['inspect --type container chromadb', 'compose ls --all --format json']);
   });

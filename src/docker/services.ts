@@ -2,19 +2,39 @@
  * The services of `docker.services`, checked once Docker answers (docs/docker.md, "Services"):
  * a container by name is started with `docker start` when it exists and does not run; a compose
  * project is brought up with `docker compose -p <the project name on its containers>
- * --project-directory <folder> -f <files> up -d`, which starts the project's own containers
- * instead of creating new ones whose fixed names would conflict. Each is checked again after.
+ * --project-directory <folder> -f <files> up -d --no-recreate`, which starts the project's own
+ * containers as they are, instead of creating new ones whose fixed names would conflict. Each is checked again after.
  * `docker rm` of a stopped container that holds a name, `compose down` and `--force-recreate`
  * run only with their opt-in. Docker commands go to the profile's socket through DOCKER_HOST.
  */
 import path from 'node:path';
+import { expandHome } from '../config/paths.js';
 import { commandFailure, describeCommand, type CommandResult, type CommandRunner } from '../ports/command-runner.js';
 import type { Logger } from '../ports/logger.js';
 import { allRunning, parseComposeLs, parseInspect, parseNameConflict, type ComposeProject, type ContainerInfo } from './compose-project.js';
 import { daemonUnreachable } from './docker-context.js';
 
+/**
+ * `up` that starts the project's existing containers as they are: without --no-recreate, compose
+ * recreates a container whose config hash changed (and headroom's minimal environment can
+ * interpolate ${VAR} differently from your shell), which loses its anonymous volumes.
+ */
+const UP = ['up', '-d', '--no-recreate'];
+
 /** A service from config, with its folder made absolute. */
 export type ServiceSpec = { container: string } | { compose: string; files: string[] | null };
+
+/** A service as docker.services writes it. */
+export interface ServiceSetting {
+  container?: string | undefined;
+  compose?: string | undefined;
+  files?: string[] | undefined;
+}
+
+/** docker.services as specs: `~/` expanded and each folder resolved (no trailing slash, no `..`), as `docker compose ls` reports config files. */
+export function serviceSpecs(services: readonly ServiceSetting[], home: string): ServiceSpec[] {
+  return services.map((service) => (service.container !== undefined ? { container: service.container } : { compose: path.resolve(expandHome(service.compose ?? '', home)), files: service.files ?? null }));
+}
 
 /** How a service ended up. */
 export interface ServiceResult {
@@ -125,14 +145,14 @@ export class ServiceChecker {
     ];
     const what = before.project ? `project ${before.project.name} is ${before.project.status || 'not running'}` : 'no project of this folder is known to Docker';
     if (this.deps.dryRun) {
-      commands.push(describeCommand('docker', [...base, 'up', '-d']));
+      commands.push(describeCommand('docker', [...base, ...UP]));
       return result('would-start', `${what}: would run ${commands[0] ?? ''}`);
     }
     const run = async (args: string[]) => {
       commands.push(describeCommand('docker', args));
       return this.docker(args, signal, this.deps.upTimeoutMs);
     };
-    let up = await run([...base, 'up', '-d']);
+    let up = await run([...base, ...UP]);
     let note: string | null = null;
     if (up.exitCode !== 0) ({ up, note } = await this.retryUp(base, up, run, signal));
     const after = await this.findProject(spec, signal);
@@ -150,12 +170,12 @@ export class ServiceChecker {
       if (holder.container?.running) return { up, note: `container ${conflict.name} (${id}) of another project runs and holds the name: headroom leaves it alone` };
       if (!allow.removeContainers) return { up, note: `container ${conflict.name} (${id}) already holds that name: remove it (docker rm ${id}) or set docker.allow.removeContainers` };
       const removed = await run(['rm', conflict.id]);
-      return removed.exitCode === 0 ? { up: await run([...base, 'up', '-d']), note: null } : { up, note: `docker rm ${id}: ${commandFailure(removed) ?? 'failed'}` };
+      return removed.exitCode === 0 ? { up: await run([...base, ...UP]), note: null } : { up, note: `docker rm ${id}: ${commandFailure(removed) ?? 'failed'}` };
     }
     if (allow.forceRecreate) return { up: await run([...base, 'up', '-d', '--force-recreate']), note: null };
     if (allow.composeDown) {
       const down = await run([...base, 'down']);
-      return down.exitCode === 0 ? { up: await run([...base, 'up', '-d']), note: null } : { up, note: `compose down: ${commandFailure(down) ?? 'failed'}` };
+      return down.exitCode === 0 ? { up: await run([...base, ...UP]), note: null } : { up, note: `compose down: ${commandFailure(down) ?? 'failed'}` };
     }
     return { up, note: null };
   }

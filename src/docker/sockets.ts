@@ -6,17 +6,17 @@ import http from 'node:http';
 import net from 'node:net';
 import type { PingResult, SocketState } from './types.js';
 
-/** GET /_ping on `socket`; ok for 200 "OK". Never throws. */
+/** GET /_ping on `socket`; ok for 200 "OK"; `timedOut` when nothing answered within `timeoutMs`. Never throws. */
 export function pingDocker(socket: string, timeoutMs: number, signal?: AbortSignal): Promise<PingResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (error: string | null): void => {
+    const finish = (error: string | null, timedOut = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       request.destroy();
-      resolve({ socket, ok: error === null, error, durationMs: Math.round(performance.now() - started) });
+      resolve({ socket, ok: error === null, error, timedOut, durationMs: Math.round(performance.now() - started) });
     };
     const request = http.get({ socketPath: socket, path: '/_ping', headers: { host: 'docker' }, signal }, (response) => {
       let body = '';
@@ -27,7 +27,7 @@ export function pingDocker(socket: string, timeoutMs: number, signal?: AbortSign
       response.on('end', () => finish(response.statusCode === 200 && body.trim() === 'OK' ? null : `GET /_ping: HTTP ${String(response.statusCode)} ${JSON.stringify(body.trim().slice(0, 100))}`));
       response.on('error', (error) => finish(`GET /_ping: ${error.message}`));
     });
-    const timer = setTimeout(() => finish(`GET /_ping: no answer within ${timeoutMs} ms`), timeoutMs);
+    const timer = setTimeout(() => finish(`GET /_ping: no answer within ${timeoutMs} ms`, true), timeoutMs);
     request.on('error', (error: NodeJS.ErrnoException) => finish(signal?.aborted ? 'GET /_ping: canceled' : `GET /_ping: ${error.code ?? error.message}`));
   });
 }

@@ -51,6 +51,8 @@ export interface PingResult {
   ok: boolean;
   /** Why it failed (ECONNREFUSED, a timeout, an HTTP status); null when ok. */
   error: string | null;
+  /** It failed by getting no answer in time: a busy listener (a swapping VM) looks so too, so this alone does not prove Docker dead. */
+  timedOut: boolean;
   durationMs: number;
 }
 
@@ -84,12 +86,15 @@ export interface ColimaFacts {
 
 /** What a recovery has done so far: the diagnosis reads it, so that nothing is done twice and starts stay bounded. */
 export interface Episode {
+  /** colima starts in this boot since Docker last answered, those of earlier headroom runs included. */
   startAttempts: number;
+  /** Of those, the ones an earlier headroom run began (it was stopped or killed before it finished). */
+  startsBefore: number;
   /** Keys of the actions carried out. */
   done: string[];
   /** A Broken or false Running has been read twice (the second time after `recheckMs`). */
   rechecked: boolean;
-  /** Colima was seen left running (PID files, Broken, Running, a disk lock) in this recovery. */
+  /** Colima was seen left running (PID files, Broken, Running, a disk lock) in a read headroom then acted on, whose actions may have removed that evidence; a read only looked at counts for itself. */
   leftRunning: boolean;
   /** A PID file named a pid now used by another program: no colima stop in this recovery. */
   recycledSeen: boolean;
@@ -99,7 +104,7 @@ export interface Episode {
 
 /** A fresh episode. */
 export function newEpisode(): Episode {
-  return { startAttempts: 0, done: [], rechecked: false, leftRunning: false, recycledSeen: false, lastStart: null };
+  return { startAttempts: 0, startsBefore: 0, done: [], rechecked: false, leftRunning: false, recycledSeen: false, lastStart: null };
 }
 
 /** How risky an action is: safe (stale files, our own disk lock), guarded (colima stop), start, destructive (opt-in only). */
@@ -117,7 +122,7 @@ export type Action =
   | (ActionBase & { kind: 'remove-file'; tier: 'safe'; file: string; modifiedAt: number })
   | (ActionBase & { kind: 'disk-unlock'; tier: 'safe'; disk: string; lockFile: string })
   | (ActionBase & { kind: 'stop' | 'force-stop'; tier: 'guarded' })
-  | (ActionBase & { kind: 'kill'; tier: 'destructive'; pid: number; name: string; startedAt: number | null })
+  | (ActionBase & { kind: 'kill'; tier: 'destructive'; pid: number; name: string; startedAt: number })
   | (ActionBase & { kind: 'start'; tier: 'start'; attempt: number; delayMs: number })
   | (ActionBase & { kind: 'delete-vm'; tier: 'destructive'; data: boolean });
 

@@ -14,9 +14,14 @@ export const OWN_UID = 501;
 /** The default profile. */
 export const PROFILE = colimaProfile('/Users/u/.colima', 'default');
 
-/** A /_ping that answered or failed. */
+/** A /_ping that answered or was refused. */
 export function ping(ok: boolean, socket = PROFILE.dockerSocket): PingResult {
-  return { socket, ok, error: ok ? null : 'connect ECONNREFUSED', durationMs: 1 };
+  return { socket, ok, error: ok ? null : 'connect ECONNREFUSED', timedOut: false, durationMs: 1 };
+}
+
+/** A /_ping that got no answer within its timeout (3 s, docker.pingTimeoutMs's default). */
+export function pingTimedOut(socket = PROFILE.dockerSocket): PingResult {
+  return { socket, ok: false, error: 'GET /_ping: no answer within 3000 ms', timedOut: true, durationMs: 3000 };
 }
 
 /** A live process of this user. */

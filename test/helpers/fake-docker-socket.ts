@@ -1,7 +1,7 @@
 /**
  * A fake Docker socket: a unix-socket HTTP server answering GET /_ping ("OK", as dockerd does)
  * while `up`, and hanging up without an answer while not (the forwarded socket of a VM whose
- * dockerd is dead). Also a dead socket file: one whose listener was SIGKILLed, so connecting is
+ * dockerd is dead); while `hang`, it accepts and never answers (a VM too busy to answer). Also a dead socket file: one whose listener was SIGKILLed, so connecting is
  * refused, as after a power cut.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,8 @@ import path from 'node:path';
 /** The fake daemon. */
 export class FakeDockerSocket {
   up = true;
+  /** Accept, and never answer: a listener too slow for the ping's timeout. */
+  hang = false;
   pings = 0;
   private server: http.Server | null = null;
 
@@ -26,6 +28,7 @@ export class FakeDockerSocket {
     mkdirSync(path.dirname(this.file), { recursive: true });
     this.server = http.createServer((request, response) => {
       this.pings += 1;
+      if (this.hang) return;
       if (!(this.upWhen ? this.upWhen() : this.up)) {
         request.socket.destroy();
         return;
@@ -46,7 +49,10 @@ export class FakeDockerSocket {
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (server) await new Promise((resolve) => server.close(resolve));
+    if (!server) return;
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeAllConnections();
+    await closed;
   }
 }
 

@@ -6,7 +6,7 @@
  * the boot; the recycled-pid case runs on Linux with real processes, which must survive.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DaemonState } from '../../src/daemon/state-file.js';
@@ -158,17 +158,20 @@ describe('headroom docker (darwin backend, fakes)', () => {
     expect(record).toMatchObject({ bootId: UUID });
     const status = await cli(['docker', 'status']);
     expect(status.stdout).toMatch(/^gave up {3}.*colima start failed 2 times/m);
+    // The plan shown is the daemon's: this boot's starts are used up (docker-starts-default.json).
+    expect(status.stdout).toMatch(/^verdict {3}gave-up: colima start ran 2 times in this boot without Docker answering \(2 of them before this run of headroom\)/m);
   });
 
   it('a name conflict of a compose service is reported with its remedy, exit 1, and nothing is removed', async () => {
     writeFileSync(bin.dockerUpMarker, '');
     const stack = path.join(fake.home, 'stack');
-    writeConfig(`  services:\n    - compose: ${stack}\n`);
+    // Written with a trailing slash, as a shell completes a folder: the project is found all the same.
+    writeConfig(`  services:\n    - compose: ${stack}/\n`);
     const host = `unix://${fake.profile.dockerSocket}`;
     const checkHost = `[ "$DOCKER_HOST" = ${JSON.stringify(host)} ] || exit 3`;
     bin.script('docker', [
       { args: 'compose ls --all --format json', effect: checkHost, stdout: JSON.stringify([{ Name: 'stack', Status: 'exited(1)', ConfigFiles: `${stack}/compose.yaml` }]) },
-      { args: `compose -p stack --project-directory ${stack} -f ${stack}/compose.yaml up -d`, effect: `${checkHost}; cat ${JSON.stringify(fixturePath('docker', 'compose-name-conflict.txt'))} >&2; exit 1` },
+      { args: `compose -p stack --project-directory ${stack} -f ${stack}/compose.yaml up -d --no-recreate`, effect: `${checkHost}; cat ${JSON.stringify(fixturePath('docker', 'compose-name-conflict.txt'))} >&2; exit 1` },
       // No capture of docker inspect: the container is built here with the fields headroom reads.
       { args: 'inspect --type container a4ce9cd6b16ad279966e85a3b9777e6071050a3391f301faec9b3b5eff8e0ecc', stdout: JSON.stringify([{ Id: 'a4ce9cd6b16a', Name: '/chromadb', State: { Status: 'exited', Running: false }, Config: { Labels: { 'com.docker.compose.project': 'chroma-old' } } }]) },
     ]);
@@ -258,6 +261,79 @@ describe('the daemon watches Docker (Linux backend, fake /proc)', () => {
       }, 15_000, 'Docker recovered by the watch');
       expect(again.docker?.lastRecovery?.outcome).toBe('recovered');
       expect((await joined('colima')).filter((a) => a.startsWith('start'))).toEqual(['start --profile default', 'start --profile default']);
+    } finally {
+      daemon.kill('SIGTERM');
+      expect((await daemon).exitCode).toBe(0);
+    }
+  });
+
+  it('a daemon stopped or killed during colima start, and started again (launchd KeepAlive), runs colima start at most docker.startAttempts times in this boot', async () => {
+    writeConfig('  startAttempts: 2\n', `daemon:\n  intervalMs: 200\nlinux:\n  procRoot: ${proc.root}\n`);
+    const pids = path.join(bin.dir, 'colima-start.pids');
+    // Every colima start hangs (a VM that does not come up); it notes its pid, so that the test can end it.
+    scriptCrashed('Running', [], { effect: `echo $$ >> ${JSON.stringify(pids)}; exec sleep 30` });
+    const stateFile = path.join(fake.home, '.local', 'state', 'headroom', 'state.json');
+    const starts = async () => (await joined('colima')).filter((a) => a.startsWith('start')).length;
+    try {
+      for (const [run, signal] of [[1, 'SIGTERM'], [2, 'SIGKILL']] as const) {
+        const daemon = startCliProcess(['run', '--platform', 'linux', '--config', config], env);
+        await waitFor(async () => (await starts()) === run, 15_000, `colima start ${run}`);
+        daemon.kill(signal);
+        await daemon;
+      }
+      const daemon = startCliProcess(['run', '--platform', 'linux', '--config', config], env);
+      try {
+        const state = await waitFor(async () => {
+          const read = await readJson<DaemonState>(stateFile);
+          return read?.docker?.state === 'gave-up' ? read : undefined;
+        }, 15_000, 'the third daemon gives up');
+        expect(state.docker?.summary).toBe('colima start ran 2 times in this boot without Docker answering (2 of them before this run of headroom): headroom stops trying until Docker answers again, the next boot, or "headroom docker recover"');
+        expect(await starts()).toBe(2);
+      } finally {
+        daemon.kill('SIGTERM');
+        expect((await daemon).exitCode).toBe(0);
+      }
+    } finally {
+      for (const pid of (existsSync(pids) ? readFileSync(pids, 'utf8') : '').split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // Ended with its daemon's process group.
+        }
+      }
+    }
+  });
+
+  it('looks PID files up in linux.processRoot, not in procRoot (here a fake tree without your processes)', async () => {
+    const limactl = path.join(bin.dir, 'real', 'limactl');
+    mkdirSync(path.dirname(limactl));
+    symlinkSync('/bin/sleep', limactl);
+    const agent = spawn(limactl, ['60'], { stdio: 'ignore' });
+    children.push(agent);
+    fake.pid('_lima/colima/ha.pid', agent.pid!);
+    writeConfig('', `linux:\n  procRoot: ${proc.root}\n  processRoot: /proc\n`);
+    scriptCrashed('Broken');
+    const status = await cli(['docker', 'status', '--json'], 'linux');
+    const { facts } = JSON.parse(status.stdout) as { facts: { pidFiles: Array<{ pid: number; owner: unknown }> } };
+    expect(facts.pidFiles).toHaveLength(1);
+    expect(facts.pidFiles[0]).toMatchObject({ pid: agent.pid, owner: { state: 'alive', name: 'limactl', uid: process.getuid!() } });
+  });
+
+  it('guard.dryRun (the same as headroom run --dry-run) makes its Docker recovery a dry run: the plan is in the state, nothing is run or removed', async () => {
+    writeConfig('', `daemon:\n  intervalMs: 200\nguard:\n  dryRun: true\nlinux:\n  procRoot: ${proc.root}\n`);
+    const haPid = fake.pid('_lima/colima/ha.pid', 612, Date.UTC(2026, 10, 1));
+    scriptCrashed('Running');
+    const daemon = startCliProcess(['run', '--platform', 'linux', '--config', config], env);
+    const stateFile = path.join(fake.home, '.local', 'state', 'headroom', 'state.json');
+    try {
+      const state = await waitFor(async () => {
+        const read = await readJson<DaemonState>(stateFile);
+        return read?.docker?.lastRecovery ? read : undefined;
+      }, 15_000, 'the Docker check at start');
+      expect(state.docker).toMatchObject({ state: 'dry-run', dryRun: true, lastRecovery: { trigger: 'start', outcome: 'dry-run' } });
+      expect(state.docker?.lastRecovery?.actions.map((a) => [a.kind, a.dryRun])).toEqual([['remove-file', true], ['start', true]]);
+      expect(existsSync(haPid)).toBe(true);
+      expect(await joined('colima')).toEqual(['status --profile default --json']);
     } finally {
       daemon.kill('SIGTERM');
       expect((await daemon).exitCode).toBe(0);

@@ -5,7 +5,7 @@ import { probeDaemon } from '../../daemon/instance-lock.js';
 import { readState } from '../../daemon/state-file.js';
 import { diagnose } from '../../docker/diagnose.js';
 import type { DockerStatus } from '../../docker/service.js';
-import { newEpisode } from '../../docker/types.js';
+import { episodeAfter } from '../../docker/recovery.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import type { CommandOutcome } from '../outcome.js';
@@ -33,8 +33,8 @@ export function registerDocker(program: Command, surroundings: Surroundings, io:
     .action(async (options: { json?: boolean; profile?: string }, command: Command) => {
       const setup = await loadSetup(command.optsWithGlobals<GlobalOptions>(), surroundings);
       const { facts, start, gaveUp, parts } = await lookAtDockerOnce(setup, surroundings, { profile: options.profile });
-      // As the daemon would plan it once a Broken has been read twice.
-      const diagnosis = diagnose(facts, { ...newEpisode(), rechecked: true }, { ...dockerSettings(setup.config), manual: false });
+      // As the daemon would plan it once a Broken has been read twice, after the starts of this boot.
+      const diagnosis = diagnose(facts, { ...episodeAfter(parts.startCount.used(parts.profile.name, start.boot)), rechecked: true }, { ...dockerSettings(setup.config), manual: false });
       const daemon = await daemonDocker(setup.paths.socketFile, setup.paths.stateFile, parts.profile.name);
       io.stdout(options.json ? `${JSON.stringify({ facts, diagnosis, start, daemon, gaveUp })}\n` : renderDockerStatus(facts, diagnosis, start, daemon, gaveUp, Date.now()));
       outcome.exitCode = diagnosis.verdict === 'healthy' || diagnosis.verdict === 'inactive' ? ExitCode.ok : ExitCode.failure;
