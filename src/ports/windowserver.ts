@@ -3,7 +3,7 @@
 /** WindowServer as `ps` sees it. */
 export interface WindowServerProcess {
   pid: number;
-  /** Its start as `ps -o lstart` prints it; with the pid, its identity. */
+  /** Its start as `ps -o lstart` prints it (in UTC); with the pid, its identity. */
   startKey: string;
   /** Its start in ms since the epoch; null when the start could not be read as a date. */
   startedAt: number | null;

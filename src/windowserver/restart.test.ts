@@ -13,9 +13,17 @@ describe('compareIdentity', () => {
     expect(compareIdentity(STORED, { ...WS, cpuMs: 99_999 }, BOOT, true)).toBe('same');
   });
 
+  it('is the same WindowServer when a record written with a local-time start names the same instant', () => {
+    // Before ps ran with TZ=UTC0, the start was kept as ps printed it in the Mac's time zone
+    // (here UTC-5); the same process read now prints its start in UTC.
+    const local = { ...STORED, startKey: 'Wed Dec 2 06:00:00 2026' };
+    expect(compareIdentity(local, WS, BOOT, null)).toBe('same');
+    expect(compareIdentity({ ...local, startedAt: null }, WS, BOOT, null)).toBe('restarted');
+  });
+
   it('is a restart when another WindowServer runs in the same boot, a reboot in another', () => {
     expect(compareIdentity(STORED, { ...WS, pid: 9121 }, BOOT, null)).toBe('restarted');
-    expect(compareIdentity(STORED, { ...WS, startKey: 'Wed Dec 2 11:30:00 2026' }, BOOT, null)).toBe('restarted');
+    expect(compareIdentity(STORED, { ...WS, startKey: 'Wed Dec 2 11:30:00 2026', startedAt: WS.startedAt + 1_800_000 }, BOOT, null)).toBe('restarted');
     expect(compareIdentity(STORED, { ...WS, pid: 9121 }, { id: 'B', bootedAt: T0 - 60_000 }, false)).toBe('rebooted');
   });
 

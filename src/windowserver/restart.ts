@@ -35,13 +35,23 @@ export interface WindowServerRestart {
 export type IdentityChange = 'first' | 'same' | 'restarted' | 'rebooted' | 'unknown';
 
 /**
+ * True when two readings are the same process: the same pid and the same start. The start is
+ * compared as an instant when both have one: a record written before ps ran in UTC holds its
+ * start in the local time of then, which another time zone prints differently.
+ */
+export function sameProcess(a: Pick<WindowServerProcess, 'pid' | 'startKey' | 'startedAt'>, b: Pick<WindowServerProcess, 'pid' | 'startKey' | 'startedAt'>): boolean {
+  if (a.pid !== b.pid) return false;
+  return a.startedAt !== null && b.startedAt !== null ? a.startedAt === b.startedAt : a.startKey === b.startKey;
+}
+
+/**
  * Compares the WindowServer seen now with the one recorded: by pid and start. A different one is
  * a restart when the boot is the same, judged by the boot recorded beside it, else (an older
  * file without one) by whether the machine rebooted since the previous run.
  */
 export function compareIdentity(stored: WindowServerIdentity | null, current: WindowServerProcess, boot: BootIdentity | null, rebootedSincePreviousRun: boolean | null): IdentityChange {
   if (stored === null) return 'first';
-  if (stored.pid === current.pid && stored.startKey === current.startKey) return 'same';
+  if (sameProcess(stored, current)) return 'same';
   const rebooted = (boot ? bootChanged(stored, boot) : null) ?? rebootedSincePreviousRun;
   if (rebooted === null) return 'unknown';
   return rebooted ? 'rebooted' : 'restarted';

@@ -13,7 +13,7 @@ import type { Notifier } from '../ports/notifier.js';
 import type { LogPrecursor, PrecursorLog, WindowServerProcess, WindowServerSensor } from '../ports/windowserver.js';
 import type { IdentityStore } from './identity-file.js';
 import { judgeWindowServer, mostSevere, type CpuSample, type WindowServerHealth, type WindowServerRules, type WindowServerVerdict } from './judge.js';
-import { compareIdentity, identityOf, restartMessage, type WindowServerRestart } from './restart.js';
+import { compareIdentity, identityOf, restartMessage, sameProcess, type WindowServerRestart } from './restart.js';
 
 /** What `headroom status` shows of WindowServer. */
 export interface WindowServerStatus {
@@ -187,7 +187,7 @@ export class WindowServerWatch implements WindowServerFollower {
         return;
       }
       const previous = this.lastSeen;
-      const changed = previous !== null && (previous.pid !== current.pid || previous.startKey !== current.startKey);
+      const changed = previous !== null && !sameProcess(previous, current);
       if (changed) {
         this.samples = [];
         await this.restarted({ detectedAt: at, previous: { pid: previous.pid, startedAt: previous.startedAt, seenAt: lastReadAt }, current: { pid: current.pid, startedAt: current.startedAt }, duringRun: true });

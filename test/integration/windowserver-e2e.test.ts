@@ -123,7 +123,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
       const current = await readJson<DaemonState>(stateFile());
       return current && current.pid === second.pid && current.windowServer?.restart ? current : undefined;
     }, 15_000, 'the restart in the state');
-    expect(state.windowServer?.restart).toMatchObject({ previous: { pid: 372 }, current: { pid: 9121, startedAt: new Date(2026, 11, 2, 11, 58, 0).getTime() }, duringRun: false });
+    expect(state.windowServer?.restart).toMatchObject({ previous: { pid: 372 }, current: { pid: 9121, startedAt: Date.UTC(2026, 11, 2, 11, 58, 0) }, duringRun: false });
     const notices = await waitFor(async () => {
       const calls = await readRecordedArgv(osascriptLog);
       return calls.length > 0 ? calls : undefined;

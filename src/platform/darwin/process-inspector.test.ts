@@ -34,6 +34,14 @@ describe('DarwinProcessInspector', () => {
     expect(argv(runner)[0]).toEqual(['ps', '-ww', '-o', PS_DETAIL_COLUMNS, '-p', '372']);
   });
 
+  it('runs every ps that prints lstart in UTC, so that a change of time zone does not change a start', async () => {
+    const runner = new FakeRunner(() => ({ stdout: WINDOWSERVER_ROW }));
+    const inspector = new DarwinProcessInspector(runner, 2000);
+    await inspector.list();
+    await inspector.get(372);
+    expect(runner.calls.map((call) => call.options.env)).toEqual([{ TZ: 'UTC0' }, { TZ: 'UTC0' }]);
+  });
+
   it('ranks by physical footprint with one top, and reads one pid the same way', async () => {
     const runner = new FakeRunner(() => ({ stdout: TOP }));
     const inspector = new DarwinProcessInspector(runner, 2000);
@@ -71,7 +79,7 @@ describe('DarwinWindowServerSensor', () => {
 
   it('reads its start and CPU time by pid; a pid gone, or now another program, is null', async () => {
     const { sensor: ws } = sensor((_file, args) => (args.at(-1) === '372' ? { stdout: WINDOWSERVER_ROW } : args.at(-1) === '61864' ? { stdout: RUNNER_ROW } : { exitCode: 1 }));
-    expect(await ws.read(372)).toEqual({ pid: 372, startKey: 'Fri Jul 10 08:09:12 2020', startedAt: new Date(2020, 6, 10, 8, 9, 12).getTime(), cpuMs: 16_578_300 });
+    expect(await ws.read(372)).toEqual({ pid: 372, startKey: 'Fri Jul 10 08:09:12 2020', startedAt: Date.UTC(2020, 6, 10, 8, 9, 12), cpuMs: 16_578_300 });
     expect(await ws.read(61864)).toBeNull();
     expect(await ws.read(5)).toBeNull();
   });
