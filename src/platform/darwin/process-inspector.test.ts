@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../test/helpers/fake-runner.js';
-import { DarwinProcessInspector, TOP_TIMEOUT_MS } from './process-inspector.js';
+import { DarwinProcessInspector, PS_TABLE_TIMEOUT_MS, TOP_TIMEOUT_MS } from './process-inspector.js';
 import { PS_DETAIL_COLUMNS } from './ps-details.js';
 import { DarwinWindowServerSensor } from './windowserver.js';
 
@@ -19,6 +19,10 @@ describe('DarwinProcessInspector', () => {
     const runner = new FakeRunner(() => ({ stdout: WINDOWSERVER_ROW + RUNNER_ROW }));
     const list = await new DarwinProcessInspector(runner, 2000).list();
     expect(argv(runner)).toEqual([['ps', '-axww', '-o', PS_DETAIL_COLUMNS]]);
+    // Its own bound, not the 2 s of one sensor read: under critical pressure the whole table is slow.
+    expect(runner.calls[0]?.options.timeoutMs).toBe(PS_TABLE_TIMEOUT_MS);
+    await new DarwinProcessInspector(runner, 30_000).list();
+    expect(runner.calls[1]?.options.timeoutMs).toBe(30_000);
     expect(list.map((p) => [p.pid, p.uid])).toEqual([
       [372, 88],
       [61864, 501],

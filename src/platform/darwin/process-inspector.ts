@@ -11,6 +11,14 @@ import { parseTopFootprints } from './top.js';
 /** Longest wait for one `top -l 1`: it samples every process once. */
 export const TOP_TIMEOUT_MS = 10_000;
 
+/**
+ * Longest wait for the whole table (`ps -axww`), at least the daemon's command timeout. A bound,
+ * not a measurement: ps reads every process's arguments, which page in slowly under the very
+ * pressure the guard acts at, and the 2 s meant for one sensor read could keep it from ever
+ * finishing. It runs in the background, so a longer bound delays no sample.
+ */
+export const PS_TABLE_TIMEOUT_MS = 10_000;
+
 /** ProcessInspector on ps and top. */
 export class DarwinProcessInspector implements ProcessInspector {
   constructor(
@@ -19,7 +27,7 @@ export class DarwinProcessInspector implements ProcessInspector {
   ) {}
 
   async list(signal?: AbortSignal): Promise<ProcessDetails[]> {
-    const result = await this.runner.run('ps', ['-axww', '-o', PS_DETAIL_COLUMNS], { timeoutMs: this.timeoutMs, signal, env: PS_ENV });
+    const result = await this.runner.run('ps', ['-axww', '-o', PS_DETAIL_COLUMNS], { timeoutMs: Math.max(PS_TABLE_TIMEOUT_MS, this.timeoutMs), signal, env: PS_ENV });
     const failure = commandFailure(result);
     if (failure !== null) throw new Error(failure);
     return parsePsDetails(result.stdout);
