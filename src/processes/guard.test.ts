@@ -223,6 +223,24 @@ describe('ProcessGuard', () => {
     expect(other.guard.recentActions[0]?.outcome).toEqual({ kind: 'left-alone', why: 'it belongs to another user (uid 0)' });
   });
 
+  it('sends no SIGKILL to a pid another process took between SIGTERM and SIGKILL', async () => {
+    const { processes, notifier, guard, run } = setup([rule('term-then-kill', 'critical', 'mlx_lm\\.lora', 1000)]);
+    processes.add(5000, LORA, { diesOn: ['SIGTERM'] });
+    const send = processes.send.bind(processes);
+    processes.send = (pid, signal) => {
+      const sent = send(pid, signal);
+      // It exits on SIGTERM and an unrelated process takes its pid at once: signal 0 never sees the pid free.
+      if (signal === 'SIGTERM') processes.add(5000, '/usr/bin/vim notes.txt', { diesOn: ['SIGKILL'] });
+      return sent;
+    };
+    processes.rows.get(5000)!.startKey = 'the first start';
+    await run('critical', 1500);
+    expect(processes.sent).toEqual([[5000, 'SIGTERM']]);
+    expect(processes.rows.get(5000)?.command).toBe('/usr/bin/vim notes.txt');
+    expect(guard.recentActions[0]?.outcome).toEqual({ kind: 'exited', signal: 'SIGTERM', afterMs: 1000, pidReused: true });
+    expect(notifier.sent[0]?.message).toContain('Sent SIGTERM: it exited within 1.0 s, and another process took its pid (left alone, no SIGKILL).');
+  });
+
   it('sends no SIGKILL when the pressure eased during the grace', async () => {
     const { processes, guard, run } = setup([rule('term-then-kill', 'critical', 'mlx_lm\\.lora', 1000)]);
     processes.add(5000, LORA, { diesOn: ['SIGKILL'] });
