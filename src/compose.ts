@@ -686,6 +686,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
         dryRun,
         protectedPids: () => protectedPids(paths, server),
         knownMemory: (pid) => heaviest.memoryOf(pid),
+        stopping: stop.signal,
         signal: cancel.signal,
       })
     : null;

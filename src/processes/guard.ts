@@ -47,7 +47,12 @@ export interface ProcessGuardDeps {
   protectedPids: () => readonly ProtectedPid[];
   /** A process's memory from the latest sample of the heaviest, if it is there. */
   knownMemory: (pid: number) => MemoryUse | null;
-  /** Cancels the commands and waits under way (daemon shutdown): an escalation is then left unfinished. */
+  /**
+   * Aborted as soon as SIGTERM/SIGINT reaches headroom: no scan or action starts after it, and an
+   * escalation under way sends no further signal.
+   */
+  stopping?: AbortSignal;
+  /** Cancels the commands and waits under way (the shutdown deadline, a little later). */
   signal?: AbortSignal;
 }
 
@@ -63,9 +68,13 @@ export class ProcessGuard {
   private readonly actions: ProcessAction[] = [];
   private readonly pending = new Set<Promise<unknown>>();
   private readonly log: Logger;
+  /** Aborted once headroom is stopping or its commands are canceled: no signal after it. */
+  private readonly halt: AbortSignal | undefined;
 
   constructor(private readonly deps: ProcessGuardDeps) {
     this.log = deps.logger.child({ component: 'processes' });
+    const signals = [deps.stopping, deps.signal].filter((signal) => signal !== undefined);
+    this.halt = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   }
 
   /** The latest actions, newest last. */
@@ -86,7 +95,7 @@ export class ProcessGuard {
   /** One tick: remembers the stage; when it is open and a scan is due, scans in the background. */
   tick(stage: 'warn' | 'critical' | null): void {
     this.stage = stage;
-    if (stage === null || this.deps.rules.length === 0 || this.scanning) return;
+    if (stage === null || this.deps.rules.length === 0 || this.scanning || this.halt?.aborted) return;
     const now = this.deps.clock.now();
     if (this.scannedAt !== null && now - this.scannedAt < SCAN_INTERVAL_MS) return;
     this.scanning = true;
@@ -129,7 +138,8 @@ export class ProcessGuard {
       this.log.info({ targetPid: skip.pid, name: skip.name, rule: skip.rule, why: skip.why }, 'guarded pattern matches a process headroom leaves alone');
     }
     const stage = this.stage;
-    if (stage === null) return;
+    // headroom was told to stop while the table was read: no new action.
+    if (stage === null || this.halt?.aborted) return;
     for (const decision of decided.act) {
       this.busy.add(decision.pid);
       this.track(this.act(decision, stage).finally(() => this.busy.delete(decision.pid)));
@@ -165,7 +175,7 @@ export class ProcessGuard {
       outcome = { kind: 'dry-run' };
     } else {
       const result = await escalate(
-        { signaller, clock, stop: this.deps.signal },
+        { signaller, clock, stop: this.halt },
         {
           pid: decision.pid,
           recheck: () => this.recheck(decision),
