@@ -165,7 +165,7 @@ export interface RunOptions {
 /** The guard and its Ollama watcher, wired to real adapters; null when `guard.enabled` is false. */
 function createGuard(
   setup: Setup,
-  deps: { url: string; runner: CommandRunner; sensor: MemorySensor; logger: Logger; dryRun: boolean; notifier: Notifier | null; processes: ProcessTable },
+  deps: { url: string; runner: CommandRunner; sensor: MemorySensor; logger: Logger; dryRun: boolean; notifier: Notifier | null; processes: ProcessTable; inspector: ProcessInspector; stopping: AbortSignal },
 ): { guard: Guard; watcher: OllamaWatcher } | null {
   const { config } = setup;
   if (!config.guard.enabled) return null;
@@ -181,8 +181,9 @@ function createGuard(
     resample: (signal) => deps.sensor.sample(signal),
     unloadTimeoutMs: config.ollama.unloadTimeoutMs,
     unloadPollMs: UNLOAD_POLL_MS,
-    processes: deps.processes,
+    inspector: deps.inspector,
     signaller: nodeSignaller,
+    stopping: deps.stopping,
     readBudgetMs: DEFAULT_READ_BUDGET_MS,
   });
   return { guard, watcher };
@@ -668,9 +669,9 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   const url = ollamaUrl(setup, surroundings);
   const notifier = config.notify.enabled ? createNotifier(setup.platform, runner) : null;
   const processes = createProcessTable(setup.platform, runner, paths.processRoot, config.daemon.commandTimeoutMs);
-  const guarded = createGuard(setup, { url, runner, sensor, logger, dryRun, notifier, processes });
-  const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun });
   const inspector = createProcessInspector(setup.platform, runner, paths.processRoot, config.daemon.commandTimeoutMs);
+  const guarded = createGuard(setup, { url, runner, sensor, logger, dryRun, notifier, processes, inspector, stopping: stop.signal });
+  const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun });
   const windowServer = createWindowServerWatch(setup, { runner, inspector, start, logger, notifier, signal: cancel.signal });
   const heaviest = new HeaviestProcesses({ inspector, clock: systemClock, logger, top: config.processes.top, sampleIntervalMs: config.processes.sampleIntervalMs, signal: cancel.signal });
   // Part of the guard: it acts at the stage the guard opens once Ollama is freed.
