@@ -38,6 +38,7 @@ import {
   createMemorySensor,
   createNotifier,
   createPidLookup,
+  createCrashReports,
   createPrecursorLog,
   createProcessInspector,
   createProcessTable,
@@ -527,7 +528,7 @@ async function recordStart(files: RunRecordFiles, boot: BootSensor, startedAt: n
 /** The WindowServer watch on macOS; a fixed status on Linux (not applicable) or when it is off. */
 function createWindowServerWatch(
   setup: Setup,
-  deps: { runner: CommandRunner; inspector: ProcessInspector; start: Promise<StartFacts | null>; logger: Logger; notifier: Notifier | null; signal: AbortSignal },
+  deps: { runner: CommandRunner; inspector: ProcessInspector; start: Promise<StartFacts | null>; logger: Logger; notifier: Notifier | null; signal: AbortSignal; home: string },
 ): WindowServerFollower {
   const { config, platform, paths } = setup;
   const sensor = createWindowServerSensor(platform, deps.runner, deps.inspector, config.daemon.commandTimeoutMs);
@@ -537,6 +538,7 @@ function createWindowServerWatch(
     sensor,
     log: config.windowServer.readLog ? createPrecursorLog(platform, deps.runner) : null,
     identity: new IdentityFile(paths.stateDir),
+    crashReports: createCrashReports(platform, deps.home),
     start: deps.start,
     clock: systemClock,
     logger: deps.logger,
@@ -672,7 +674,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   const inspector = createProcessInspector(setup.platform, runner, paths.processRoot, config.daemon.commandTimeoutMs);
   const guarded = createGuard(setup, { url, runner, sensor, logger, dryRun, notifier, processes, inspector, stopping: stop.signal });
   const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun });
-  const windowServer = createWindowServerWatch(setup, { runner, inspector, start, logger, notifier, signal: cancel.signal });
+  const windowServer = createWindowServerWatch(setup, { runner, inspector, start, logger, notifier, signal: cancel.signal, home: surroundings.home });
   const heaviest = new HeaviestProcesses({ inspector, clock: systemClock, logger, top: config.processes.top, sampleIntervalMs: config.processes.sampleIntervalMs, signal: cancel.signal });
   // Part of the guard: it acts at the stage the guard opens once Ollama is freed.
   const processGuard = guarded

@@ -35,3 +35,15 @@ export interface LogPrecursor {
 export interface PrecursorLog {
   read(signal?: AbortSignal): Promise<LogPrecursor[]>;
 }
+
+/** A crash report of WindowServer: its file and when it was written (ms since the epoch). */
+export interface CrashReport {
+  file: string;
+  at: number;
+}
+
+/** WindowServer's crash reports (macOS DiagnosticReports); what could not be read is said, never thrown. */
+export interface CrashReports {
+  /** The reports written at or after `since`, oldest first, and why any folder could not be read. */
+  windowServerSince(since: number): Promise<{ reports: CrashReport[]; errors: string[] }>;
+}
