@@ -9,6 +9,7 @@
  *   parse log         parseLogPrecursors over the captured kernel lines, repeated to ROWS lines
  *   /proc list        LinuxProcessInspector.list() on the real /proc
  *   /proc heaviest    LinuxProcessInspector.heaviest(10) on the real /proc (status for all, smaps_rollup for 25)
+ *   longest hold      per call, the longest the event loop waited (median and max of 50): what a sample due meanwhile waits
  *   one ps -p         ChildProcessRunner.run('ps', …, '-p', pid): the watch's reading, parent CPU and wall time
  */
 import { readdirSync } from 'node:fs';
@@ -38,6 +39,33 @@ async function cpuMicros(times: number, fn: () => unknown): Promise<number> {
   return (used.user + used.system) / times;
 }
 
+/** Per call of `fn` (`times` calls), the longest stretch in µs without a turn of the event loop. */
+async function longestHolds(times: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const holds: number[] = [];
+  for (let i = 0; i < times; i++) {
+    let longest = 0;
+    let last = performance.now();
+    let running = true;
+    const turn = (): void => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      if (running) setImmediate(turn);
+    };
+    setImmediate(turn);
+    await fn();
+    running = false;
+    holds.push(Math.max(longest, performance.now() - last) * 1000);
+  }
+  return holds.sort((a, b) => a - b);
+}
+
+/** "median / max" of per-call longest holds. */
+async function holdText(times: number, fn: () => Promise<unknown>): Promise<string> {
+  const holds = await longestHolds(times, fn);
+  return `${format(holds[Math.floor(holds.length / 2)] ?? 0)} / ${format(holds.at(-1) ?? 0)}`;
+}
+
 const results: Array<[string, string]> = [];
 const format = (micros: number): string => (micros >= 1000 ? `${(micros / 1000).toFixed(2)} ms` : `${micros.toFixed(1)} µs`);
 
@@ -48,6 +76,10 @@ const inspector = new LinuxProcessInspector('/proc');
 const processes = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).length;
 results.push([`/proc list (${processes} processes)`, format(await cpuMicros(50, () => inspector.list()))]);
 results.push([`/proc heaviest(10) (${processes} processes)`, format(await cpuMicros(50, () => inspector.heaviest(10)))]);
+// The event loop's longest wait per call (median / max of 50), beside an idle 10 ms for the noise of this machine.
+results.push(['longest hold, median / max: /proc list', await holdText(50, () => inspector.list())]);
+results.push(['longest hold, median / max: /proc heaviest(10)', await holdText(50, () => inspector.heaviest(10))]);
+results.push(['longest hold, median / max: idle 10 ms (noise)', await holdText(50, () => new Promise((resolve) => setTimeout(resolve, 10)))]);
 const runner = new ChildProcessRunner({ PATH: process.env.PATH ?? '/usr/bin:/bin' });
 const wallStart = performance.now();
 const spawnMicros = await cpuMicros(100, () => runner.run('ps', ['-ww', '-o', 'pid=,ppid=,uid=,rss=,time=,lstart=,command=', '-p', String(process.pid)], { timeoutMs: 5000 }));
@@ -55,4 +87,4 @@ results.push(['one ps -p (parent CPU; procps ps here, not BSD ps)', format(spawn
 results.push(['one ps -p (wall, incl. the child)', format(((performance.now() - wallStart) * 1000) / 120)]);
 
 console.log(`\nWindowServer watch and process guard costs (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores)\n`);
-for (const [what, value] of results) console.log(`${what.padEnd(52)} ${value.padStart(10)}`);
+for (const [what, value] of results) console.log(`${what.padEnd(52)} ${value.padStart(19)}`);

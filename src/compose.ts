@@ -38,6 +38,7 @@ import {
   createMemorySensor,
   createNotifier,
   createPidLookup,
+  createCrashReports,
   createPrecursorLog,
   createProcessInspector,
   createProcessTable,
@@ -166,7 +167,7 @@ export interface RunOptions {
 /** The guard and its Ollama watcher, wired to real adapters; null when `guard.enabled` is false. */
 function createGuard(
   setup: Setup,
-  deps: { url: string; runner: CommandRunner; sensor: MemorySensor; logger: Logger; dryRun: boolean; notifier: Notifier | null; processes: ProcessTable },
+  deps: { url: string; runner: CommandRunner; sensor: MemorySensor; logger: Logger; dryRun: boolean; notifier: Notifier | null; processes: ProcessTable; inspector: ProcessInspector; stopping: AbortSignal },
 ): { guard: Guard; watcher: OllamaWatcher } | null {
   const { config } = setup;
   if (!config.guard.enabled) return null;
@@ -182,8 +183,9 @@ function createGuard(
     resample: (signal) => deps.sensor.sample(signal),
     unloadTimeoutMs: config.ollama.unloadTimeoutMs,
     unloadPollMs: UNLOAD_POLL_MS,
-    processes: deps.processes,
+    inspector: deps.inspector,
     signaller: nodeSignaller,
+    stopping: deps.stopping,
     readBudgetMs: DEFAULT_READ_BUDGET_MS,
   });
   return { guard, watcher };
@@ -527,7 +529,7 @@ async function recordStart(files: RunRecordFiles, boot: BootSensor, startedAt: n
 /** The WindowServer watch on macOS; a fixed status on Linux (not applicable) or when it is off. */
 function createWindowServerWatch(
   setup: Setup,
-  deps: { runner: CommandRunner; inspector: ProcessInspector; start: Promise<StartFacts | null>; logger: Logger; notifier: Notifier | null; signal: AbortSignal },
+  deps: { runner: CommandRunner; inspector: ProcessInspector; start: Promise<StartFacts | null>; logger: Logger; notifier: Notifier | null; signal: AbortSignal; home: string },
 ): WindowServerFollower {
   const { config, platform, paths } = setup;
   const sensor = createWindowServerSensor(platform, deps.runner, deps.inspector, config.daemon.commandTimeoutMs);
@@ -537,6 +539,7 @@ function createWindowServerWatch(
     sensor,
     log: config.windowServer.readLog ? createPrecursorLog(platform, deps.runner) : null,
     identity: new IdentityFile(paths.stateDir),
+    crashReports: createCrashReports(platform, deps.home),
     start: deps.start,
     clock: systemClock,
     logger: deps.logger,
@@ -669,10 +672,10 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   const url = ollamaUrl(setup, surroundings);
   const notifier = config.notify.enabled ? createNotifier(setup.platform, runner) : null;
   const processes = createProcessTable(setup.platform, runner, paths.processRoot, config.daemon.commandTimeoutMs);
-  const guarded = createGuard(setup, { url, runner, sensor, logger, dryRun, notifier, processes });
-  const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun });
   const inspector = createProcessInspector(setup.platform, runner, paths.processRoot, config.daemon.commandTimeoutMs);
-  const windowServer = createWindowServerWatch(setup, { runner, inspector, start, logger, notifier, signal: cancel.signal });
+  const guarded = createGuard(setup, { url, runner, sensor, logger, dryRun, notifier, processes, inspector, stopping: stop.signal });
+  const server = createOllamaServer(setup, surroundings, { runner, logger, notifier, processes, dryRun });
+  const windowServer = createWindowServerWatch(setup, { runner, inspector, start, logger, notifier, signal: cancel.signal, home: surroundings.home });
   const heaviest = new HeaviestProcesses({ inspector, clock: systemClock, logger, top: config.processes.top, sampleIntervalMs: config.processes.sampleIntervalMs, signal: cancel.signal });
   // Part of the guard: it acts at the stage the guard opens once Ollama is freed.
   const processGuard = guarded
@@ -687,6 +690,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
         dryRun,
         protectedPids: () => protectedPids(paths, server),
         knownMemory: (pid) => heaviest.memoryOf(pid),
+        stopping: stop.signal,
         signal: cancel.signal,
       })
     : null;

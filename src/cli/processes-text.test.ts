@@ -6,19 +6,22 @@ import { processesLines, renderProcessesPreview, windowServerLines } from './pro
 const NOW = Date.UTC(2026, 11, 2, 12, 0, 0);
 
 describe('windowServerLines', () => {
-  it('says the health, pid and reason, the emergency, and a lost session', () => {
+  it('says the health, pid and reason, the emergency, and a restart: a lost session, or one a logout explains', () => {
     const status = {
       ...fixedWindowServerStatus('unknown', ''),
       health: 'strained' as const,
       reason: 'CPU 95% of a core, at or over 70% for 12 s',
       pid: 372,
       emergency: 'WindowServer CPU 95%',
-      restart: { detectedAt: NOW - 1000, previous: { pid: 300, startedAt: null, seenAt: 0 }, current: { pid: 372, startedAt: NOW - 7_200_000 }, duringRun: false },
+      restart: { detectedAt: NOW - 1000, previous: { pid: 300, startedAt: null, seenAt: 0 }, current: { pid: 372, startedAt: NOW - 7_200_000 }, duringRun: false, lostSession: true, evidence: ['x'] },
     };
     expect(windowServerLines(status, NOW)).toEqual([
       'display   WindowServer strained (pid 372: CPU 95% of a core, at or over 70% for 12 s), emergency',
       '          restarted without a reboot 2.0 h ago (pid 300 → 372): the GUI session was lost',
     ]);
+    expect(windowServerLines({ ...status, restart: { ...status.restart, lostSession: false, evidence: [] } }, NOW)[1]).toBe(
+      '          restarted without a reboot 2.0 h ago (pid 300 → 372): a logout, or a restart with no crash report',
+    );
     expect(windowServerLines(fixedWindowServerStatus('not applicable', 'Linux has no WindowServer'), NOW)).toEqual(['display   WindowServer not applicable (Linux has no WindowServer)']);
   });
 });

@@ -3,17 +3,19 @@ import { formatBytes, formatDurationMs } from '../core/units.js';
 import type { ProcessesState } from '../daemon/state-file.js';
 import type { HeavyProcess } from '../processes/heaviest.js';
 import type { ProcessPreview } from '../processes/preview.js';
+import { restartSummary } from '../windowserver/restart.js';
 import type { WindowServerStatus } from '../windowserver/watch.js';
 
 const ago = (now: number, at: number): string => `${formatDurationMs(Math.max(0, now - at))} ago`;
 
-/** "display   WindowServer ok (pid 372, CPU 4% of a core)", and a line for a lost session. */
+/** "display   WindowServer ok (pid 372, CPU 4% of a core)", and a line for a restart without a reboot. */
 export function windowServerLines(status: WindowServerStatus, now: number): string[] {
   const pid = status.pid === null ? '' : `pid ${status.pid}: `;
   const lines = [`display   WindowServer ${status.health} (${pid}${status.reason})${status.emergency !== null ? ', emergency' : ''}`];
   const restart = status.restart;
   if (restart) {
-    lines.push(`          restarted without a reboot ${ago(now, restart.current.startedAt ?? restart.detectedAt)} (pid ${restart.previous.pid} → ${restart.current.pid}): the GUI session was lost`);
+    // A state written before the evidence was kept has no `lostSession`: it was called lost then.
+    lines.push(`          restarted without a reboot ${ago(now, restart.current.startedAt ?? restart.detectedAt)} (pid ${restart.previous.pid} → ${restart.current.pid}): ${restartSummary({ lostSession: restart.lostSession !== false })}`);
   }
   return lines;
 }

@@ -3,12 +3,14 @@ import { captureLogger } from '../../test/helpers/capture-logger.js';
 import { FakeOllama, type FakeLoadedModel } from '../../test/helpers/fake-ollama.js';
 import { RecordingNotifier } from '../../test/helpers/recording-notifier.js';
 import { systemClock } from '../adapters/system-clock.js';
+import { InstantClock } from '../../test/helpers/instant-clock.js';
+import type { Clock } from '../ports/clock.js';
 import type { MemorySnapshot, Pressure } from '../core/memory.js';
 import { GiB } from '../core/units.js';
 import { OllamaHttpClient } from '../ollama/client.js';
 import { OllamaWatcher } from '../ollama/watcher.js';
 import { Guard } from './guard.js';
-import type { ProcessTable, Signaller } from '../ports/processes.js';
+import type { ProcessInspector, ProcessTable, Signaller } from '../ports/processes.js';
 import { readFixture } from '../../test/helpers/fixtures.js';
 import { FakeRunner } from '../../test/helpers/fake-runner.js';
 import { OsascriptNotifier } from '../platform/darwin/notify.js';
@@ -43,55 +45,80 @@ let notifier: RecordingNotifier;
 let logger: ReturnType<typeof captureLogger>;
 let fresh: MemorySnapshot;
 
+type FakeEntry = { pid: number; ppid?: number; command: string; uid: number; startKey?: string };
+
 /** A process table with one Ollama runner (pid 4242 unless said), owned by us unless said. */
-class FakeProcesses implements ProcessTable, Signaller {
+class FakeProcesses implements ProcessTable, Pick<ProcessInspector, 'get'>, Signaller {
   readonly ownUid = 501;
   readonly ownPid = 1;
   readonly sent: Array<[number, string]> = [];
   living = new Set<number>();
+  gets = 0;
+  aliveChecks = 0;
+  /** Called on each signal-0 look, so a test can change the table during the grace. */
+  onAlive: (() => void) | null = null;
+  /** Called after each signal is sent. */
+  onSend: ((pid: number, signal: NodeJS.Signals) => void) | null = null;
   constructor(
-    private readonly table: Array<{ pid: number; ppid?: number; command: string; uid: number }>,
+    readonly table: FakeEntry[],
     private readonly diesOn: NodeJS.Signals | null = 'SIGTERM',
   ) {
     for (const entry of table) this.living.add(entry.pid);
   }
+  /** Every entry is a child of Ollama's server (pid 4000) unless it says otherwise. */
+  private rows(): Array<Required<FakeEntry>> {
+    const server = { pid: 4000, ppid: 1, command: '/Applications/Ollama.app/Contents/Resources/ollama serve', uid: 501, startKey: 'start-4000' };
+    return [server, ...this.table.filter((p) => this.living.has(p.pid)).map(({ pid, ppid = server.pid, command, uid, startKey = `start-${pid}` }) => ({ pid, ppid, command, uid, startKey }))];
+  }
   list() {
-    // Every entry is a child of Ollama's server (pid 4000) unless it says otherwise.
-    const server = { pid: 4000, ppid: 1, command: '/Applications/Ollama.app/Contents/Resources/ollama serve' };
-    return Promise.resolve([server, ...this.table.filter((p) => this.living.has(p.pid)).map(({ pid, ppid = server.pid, command }) => ({ pid, ppid, command }))]);
+    return Promise.resolve(this.rows().map(({ pid, ppid, command }) => ({ pid, ppid, command })));
+  }
+  get(pid: number) {
+    this.gets += 1;
+    const row = this.rows().find((p) => p.pid === pid);
+    return Promise.resolve(row ? { ...row, rssBytes: null, cpuMs: null } : null);
   }
   ownerUid(pid: number) {
-    return Promise.resolve(this.living.has(pid) ? (this.table.find((p) => p.pid === pid)?.uid ?? null) : null);
+    return Promise.resolve(this.rows().find((p) => p.pid === pid)?.uid ?? null);
   }
   alive(pid: number) {
+    this.aliveChecks += 1;
+    this.onAlive?.();
     return this.living.has(pid);
   }
   send(pid: number, signal: NodeJS.Signals) {
     this.sent.push([pid, signal]);
     if (signal === this.diesOn || signal === 'SIGKILL') this.living.delete(pid);
+    this.onSend?.(pid, signal);
     return true;
   }
 }
 
 const RUNNER = '/Applications/Ollama.app/Contents/Resources/ollama runner --ollama-engine --model /Users/u/.ollama/models/blobs/sha256-' + 'a'.repeat(64) + ' --port 50123';
 
-function makeGuard(rules: GuardRules = RULES, processes: FakeProcesses | null = null): Guard {
+function makeGuard(rules: GuardRules = RULES, processes: FakeProcesses | null = null, options: { clock?: Clock; stopping?: AbortSignal } = {}): Guard {
   const api = new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 500 });
   return new Guard({
     watcher: new OllamaWatcher({ api, clock: systemClock, logger, pollIntervalMs: 2000, processes }),
     api,
     notifier,
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     logger,
     rules,
     resample: () => Promise.resolve(fresh),
     unloadTimeoutMs: 2000,
     unloadPollMs: 20,
-    processes,
+    inspector: processes,
     signaller: processes,
+    ...(options.stopping ? { stopping: options.stopping } : {}),
     readBudgetMs: 1000,
   });
 }
+
+type RunnerOutcome = { gone: boolean; error?: string };
+/** The guard's stop of one loading runner, called directly. */
+const terminate = (guard: Guard, pid = 4242): Promise<RunnerOutcome> =>
+  (guard as unknown as { terminateRunner(model: string, pid: number): Promise<RunnerOutcome> }).terminateRunner('m', pid);
 
 const messages = () => logger.entries.map((e) => e.message);
 
@@ -180,7 +207,7 @@ describe('Guard', () => {
       resample: () => Promise.reject(new Error('sysctl hung')),
       unloadTimeoutMs: 2000,
       unloadPollMs: 20,
-      processes: null,
+      inspector: null,
       signaller: null,
       readBudgetMs: 1000,
     });
@@ -278,7 +305,7 @@ describe('Guard', () => {
       resample: () => Promise.resolve(fresh),
       unloadTimeoutMs: 2000,
       unloadPollMs: 20,
-      processes,
+      inspector: processes,
       signaller: processes,
       readBudgetMs: 2000,
     });
@@ -295,30 +322,67 @@ describe('Guard', () => {
 
   it('never signals a runner of another user, a pid that is no longer a runner, nor one no Ollama server started', async () => {
     const foreign = new FakeProcesses([{ pid: 4242, command: RUNNER, uid: 0 }]);
-    const guard = makeGuard(RULES, foreign);
-    const outcome = await (guard as unknown as { terminateRunner(model: string, pid: number): Promise<{ gone: boolean; error?: string }> }).terminateRunner('m', 4242);
-    expect(outcome).toMatchObject({ gone: false, error: 'pid 4242 belongs to another user: left alone' });
+    expect(await terminate(makeGuard(RULES, foreign))).toMatchObject({ gone: false, error: 'pid 4242 left alone: it belongs to another user (uid 0)' });
     const reused = new FakeProcesses([{ pid: 4242, command: '/usr/bin/vim notes.txt', uid: 501 }]);
-    const other = makeGuard(RULES, reused);
-    const second = await (other as unknown as { terminateRunner(model: string, pid: number): Promise<{ gone: boolean; error?: string }> }).terminateRunner('m', 4242);
-    expect(second).toMatchObject({ gone: false, error: 'pid 4242 is no longer an Ollama runner: left alone' });
+    expect(await terminate(makeGuard(RULES, reused))).toMatchObject({ gone: false, error: 'pid 4242 left alone: it is not an Ollama runner' });
     // A runner command line that no Ollama server started (llama.cpp's own server, run by hand).
     const handRun = new FakeProcesses([{ pid: 4242, ppid: 1, command: RUNNER, uid: 501 }]);
-    const third = await (makeGuard(RULES, handRun) as unknown as { terminateRunner(model: string, pid: number): Promise<{ gone: boolean; error?: string }> }).terminateRunner('m', 4242);
-    expect(third).toMatchObject({ gone: false, error: 'pid 4242 is no longer an Ollama runner: left alone' });
+    expect(await terminate(makeGuard(RULES, handRun))).toMatchObject({ gone: false, error: 'pid 4242 left alone: its parent is not an ollama serve' });
     expect([...foreign.sent, ...reused.sent, ...handRun.sent]).toEqual([]);
+    // A load that ended on its own: nothing to stop.
+    const ended = new FakeProcesses([]);
+    expect(await terminate(makeGuard(RULES, ended))).toMatchObject({ gone: true });
+    expect(ended.sent).toEqual([]);
   });
 
-  it('follows SIGTERM with SIGKILL when the runner does not stop', async () => {
+  it('follows SIGTERM with SIGKILL when the runner does not stop, waiting with signal 0 and looking again only before each signal', async () => {
     const stubborn = new FakeProcesses([{ pid: 4242, command: RUNNER, uid: 501 }], null);
-    const guard = makeGuard(RULES, stubborn);
-    const outcome = await (guard as unknown as { terminateRunner(model: string, pid: number): Promise<{ gone: boolean }> }).terminateRunner('m', 4242);
+    const clock = new InstantClock(T0);
+    const outcome = await terminate(makeGuard(RULES, stubborn, { clock }));
     expect(outcome.gone).toBe(true);
     expect(stubborn.sent).toEqual([
       [4242, 'SIGTERM'],
       [4242, 'SIGKILL'],
     ]);
-  }, 15_000);
+    // Two looks (the runner and its parent each): no ps per poll.
+    expect(stubborn.gets).toBe(4);
+    expect(stubborn.aliveChecks).toBeGreaterThan(40);
+    expect(clock.now() - T0).toBe(5000);
+    expect(logger.entries.find((e) => e.message === 'sent SIGKILL to a runner that outlived SIGTERM')?.fields).toMatchObject({ model: 'm', targetPid: 4242 });
+  });
+
+  it('sends no SIGKILL to a pid another process took during the grace, even another runner of the same server', async () => {
+    const runner = new FakeProcesses([{ pid: 4242, command: RUNNER, uid: 501, startKey: 'the first start' }]);
+    // The runner exits on SIGTERM, and Ollama starts a runner for another model that gets its pid at once.
+    runner.onSend = (pid, signal) => {
+      if (signal !== 'SIGTERM') return;
+      runner.table.splice(0, 1, { pid, command: RUNNER.replace('a'.repeat(64), 'b'.repeat(64)), uid: 501, startKey: 'a later start' });
+      runner.living.add(pid);
+    };
+    const outcome = await terminate(makeGuard(RULES, runner, { clock: new InstantClock(T0) }));
+    expect(runner.sent).toEqual([[4242, 'SIGTERM']]);
+    expect(outcome).toMatchObject({ gone: true });
+  });
+
+  it('looks again before SIGKILL: a runner whose parent is no longer an ollama serve is left alone', async () => {
+    const orphan = new FakeProcesses([{ pid: 4242, command: RUNNER, uid: 501 }], null);
+    // Ollama's server dies during the grace; its runner is handed to launchd.
+    orphan.onSend = (_pid, signal) => {
+      if (signal === 'SIGTERM') orphan.table[0]!.ppid = 1;
+    };
+    const outcome = await terminate(makeGuard(RULES, orphan, { clock: new InstantClock(T0) }));
+    expect(orphan.sent).toEqual([[4242, 'SIGTERM']]);
+    expect(outcome).toMatchObject({ gone: false, error: 'pid 4242 left alone: it outlived SIGTERM, and SIGKILL was not sent: its parent is not an ollama serve' });
+  });
+
+  it('sends no SIGKILL to a runner once SIGTERM reached headroom', async () => {
+    const stubborn = new FakeProcesses([{ pid: 4242, command: RUNNER, uid: 501 }], null);
+    const stop = new AbortController();
+    stubborn.onAlive = () => stubborn.aliveChecks === 5 && stop.abort();
+    const outcome = await terminate(makeGuard(RULES, stubborn, { clock: new InstantClock(T0), stopping: stop.signal }));
+    expect(stubborn.sent).toEqual([[4242, 'SIGTERM']]);
+    expect(outcome).toMatchObject({ gone: false, error: 'pid 4242 left alone: headroom is stopping: SIGKILL was not sent' });
+  });
 
   it('keeps a hostile model name out of the notification script, all the way from /api/ps to osascript', async () => {
     const hostile = 'x" & do shell script "touch /tmp/pwned" & "';
@@ -336,7 +400,7 @@ describe('Guard', () => {
       resample: () => Promise.resolve(memory(0.1, 'normal', 20)),
       unloadTimeoutMs: 2000,
       unloadPollMs: 20,
-      processes: null,
+      inspector: null,
       signaller: null,
       readBudgetMs: 1000,
     });

@@ -10,9 +10,10 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { OllamaApi } from '../ports/ollama.js';
-import type { ProcessTable, Signaller } from '../ports/processes.js';
+import type { ProcessDetails, ProcessInspector, Signaller } from '../ports/processes.js';
 import type { OllamaWatcher } from '../ollama/watcher.js';
-import { ollamaRunners } from '../ollama/runners.js';
+import { isOllamaServerCommand, parseRunnerCommand } from '../ollama/runners.js';
+import { escalate, type Recheck } from '../processes/escalate.js';
 import { unloadAndWait, type UnloadOutcome } from '../ollama/unload.js';
 import { evaluate, recordUnload, type Evaluation } from './policy.js';
 import { evaluateTrigger } from './trigger.js';
@@ -32,9 +33,11 @@ export interface GuardDeps {
   unloadTimeoutMs: number;
   /** Poll pacing while waiting for an unloaded model to leave /api/ps. */
   unloadPollMs: number;
-  /** For stopping a runner that is still loading; null: such a model is left alone. */
-  processes: ProcessTable | null;
+  /** For stopping a runner that is still loading (its pid, start, command and parent); null: such a model is left alone. */
+  inspector: Pick<ProcessInspector, 'get'> | null;
   signaller: Signaller | null;
+  /** Aborted as soon as SIGTERM/SIGINT reaches headroom: no signal to a runner after it. */
+  stopping?: AbortSignal;
   /** How long a tick waits for /api/ps before going on with the last reading. */
   readBudgetMs: number;
 }
@@ -58,10 +61,8 @@ export interface GuardStatus {
 /** A tick waits this long for /api/ps (a healthy answer takes a few ms), then uses the last one. */
 export const DEFAULT_READ_BUDGET_MS = 200;
 
-/** Grace between SIGTERM and SIGKILL for a runner, and the wait after SIGKILL. */
+/** Grace between SIGTERM and SIGKILL for a runner. */
 const TERM_GRACE_MS = 5000;
-const KILL_WAIT_MS = 2000;
-const EXIT_POLL_MS = 100;
 
 /** The guard. */
 export class Guard {
@@ -220,7 +221,7 @@ export class Guard {
     const done = Promise.all(
       decision.models.map((model) => {
         const pid = decision.terminate[model];
-        if (pid !== undefined) return this.terminateRunner(model, pid);
+        if (pid !== undefined) return this.terminateRunner(model, pid, signal);
         return unloadAndWait(this.deps.api, model, {
           clock: this.deps.clock,
           timeoutMs: this.deps.unloadTimeoutMs,
@@ -249,35 +250,54 @@ export class Guard {
   }
 
   /**
-   * Stops a model still loading by signalling its runner: SIGTERM, then SIGKILL after a grace.
-   * Only a process that is still a runner of an Ollama server, of headroom's own user, and not headroom itself.
+   * Stops a model still loading by signalling its runner, with the process guard's escalation
+   * (SIGTERM, SIGKILL after a grace). Each signal goes only right after a look that finds the
+   * pid still a runner whose parent is an `ollama serve`, of headroom's own user, and, before
+   * SIGKILL, the very process of the first look (its start and command line).
    */
-  private async terminateRunner(model: string, pid: number): Promise<UnloadOutcome> {
-    const { processes, signaller, clock } = this.deps;
+  private async terminateRunner(model: string, pid: number, signal?: AbortSignal): Promise<UnloadOutcome> {
+    const { inspector, signaller, clock } = this.deps;
     const startedAt = clock.now();
     const outcome = (gone: boolean, error?: string): UnloadOutcome =>
       error === undefined ? { model, gone, waitedMs: clock.now() - startedAt } : { model, gone, waitedMs: clock.now() - startedAt, error };
-    if (!processes || !signaller) return outcome(false, 'no process table to stop a loading runner');
-    const table = await processes.list().catch(() => []);
-    if (!table.some((p) => p.pid === pid)) return outcome(true); // the load ended (or failed) on its own
-    if (!ollamaRunners(table).some((runner) => runner.pid === pid)) return outcome(false, `pid ${pid} is no longer an Ollama runner: left alone`);
-    if (pid === signaller.ownPid || (await processes.ownerUid(pid)) !== signaller.ownUid) {
-      return outcome(false, `pid ${pid} belongs to another user: left alone`);
-    }
-    const waitGone = async (ms: number): Promise<boolean> => {
-      const deadline = clock.now() + ms;
-      while (clock.now() < deadline) {
-        if ((await processes.ownerUid(pid)) === null) return true;
-        await clock.sleep(EXIT_POLL_MS);
-      }
-      return (await processes.ownerUid(pid)) === null;
+    if (!inspector || !signaller) return outcome(false, 'no process table to stop a loading runner');
+    let chosen: ProcessDetails | null = null;
+    const recheck = async (): Promise<Recheck> => {
+      const now = await inspector.get(pid, signal).catch(() => undefined);
+      if (now === undefined) return { kind: 'keep', why: 'its details could not be read' };
+      if (now === null) return { kind: 'gone' }; // the load ended (or failed) on its own
+      if (chosen && now.startKey !== chosen.startKey) return { kind: 'replaced' };
+      if (chosen && now.command !== chosen.command) return { kind: 'keep', why: 'its command line changed' };
+      if (!parseRunnerCommand(pid, now.command)) return { kind: 'keep', why: 'it is not an Ollama runner' };
+      const parent = await inspector.get(now.ppid, signal).catch(() => undefined);
+      if (parent === undefined) return { kind: 'keep', why: 'its parent could not be read' };
+      if (parent === null || !isOllamaServerCommand(parent.command)) return { kind: 'keep', why: 'its parent is not an ollama serve' };
+      if (pid === signaller.ownPid || now.uid !== signaller.ownUid) return { kind: 'keep', why: `it belongs to another user (uid ${now.uid})` };
+      chosen ??= now;
+      return { kind: 'same' };
     };
-    signaller.send(pid, 'SIGTERM');
-    this.log.warn({ model, pid }, 'sent SIGTERM to a runner still loading');
-    if (await waitGone(TERM_GRACE_MS)) return outcome(true);
-    signaller.send(pid, 'SIGKILL');
-    this.log.warn({ model, pid, graceMs: TERM_GRACE_MS }, 'sent SIGKILL to a runner that outlived SIGTERM');
-    return (await waitGone(KILL_WAIT_MS)) ? outcome(true) : outcome(false, `pid ${pid} survived SIGKILL`);
+    const stops = [this.deps.stopping, signal].filter((s) => s !== undefined);
+    const result = await escalate(
+      { signaller, clock, stop: stops.length > 1 ? AbortSignal.any(stops) : stops[0] },
+      {
+        pid,
+        recheck,
+        graceMs: TERM_GRACE_MS,
+        kill: true,
+        onSignal: (sent) =>
+          sent === 'SIGTERM'
+            ? this.log.warn({ model, targetPid: pid }, 'sent SIGTERM to a runner still loading')
+            : this.log.warn({ model, targetPid: pid, graceMs: TERM_GRACE_MS }, 'sent SIGKILL to a runner that outlived SIGTERM'),
+      },
+    );
+    switch (result.kind) {
+      case 'exited':
+        return outcome(true);
+      case 'still-running':
+        return outcome(false, `pid ${pid} survived SIGKILL`);
+      case 'left-alone':
+        return result.gone ? outcome(true) : outcome(false, `pid ${pid} left alone: ${result.why}`);
+    }
   }
 
   private track(promise: Promise<unknown>): void {

@@ -452,6 +452,19 @@ describe('the stage for guarded processes', () => {
       [1, null],
     ]);
   });
+
+  it('opens at critical on an emergency even while memory cannot be read: a precursor in the log is evidence on its own', () => {
+    const { log } = run([
+      { t: 0, pressure: 'critical', available: 1, models: [] },
+      { t: 1, pressure: 'unknown', available: Number.NaN, emergency: 'unified log: timed out fence (WindowServer)' },
+      { t: 2, pressure: 'unknown', available: Number.NaN },
+    ]);
+    expect(stages(log)).toEqual([
+      [0, 'critical'],
+      [1, 'critical'],
+      [2, null],
+    ]);
+  });
 });
 
 describe('least recently used', () => {

@@ -2,6 +2,7 @@
  * The only place that branches on the operating system: it hands out the backend's sensors and
  * folders for a platform name.
  */
+import path from 'node:path';
 import type { MemorySensor } from '../core/memory.js';
 import type { Clock } from '../ports/clock.js';
 import type { CommandRunner } from '../ports/command-runner.js';
@@ -10,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import type { RuntimePaths } from '../config/paths.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { ProcessInspector, ProcessTable } from '../ports/processes.js';
-import type { PrecursorLog, WindowServerSensor } from '../ports/windowserver.js';
+import type { CrashReports, PrecursorLog, WindowServerSensor } from '../ports/windowserver.js';
 import type { ServerProbe } from '../ports/serving.js';
 import type { BootSensor } from '../ports/boot.js';
 import type { PidLookup } from '../ports/pid-lookup.js';
@@ -25,6 +26,7 @@ import { LinuxProcessInspector, LinuxProcessTable } from './linux/processes.js';
 import { DarwinProcessInspector } from './darwin/process-inspector.js';
 import { DarwinWindowServerSensor } from './darwin/windowserver.js';
 import { LogShowPrecursors } from './darwin/unified-log.js';
+import { DiagnosticReportsFolders } from './darwin/crash-reports.js';
 import { darwinDirs } from './darwin/dirs.js';
 import { DarwinMemorySensor } from './darwin/memory-sensor.js';
 import { OsascriptNotifier } from './darwin/notify.js';
@@ -104,6 +106,11 @@ export function createProcessInspector(platform: PlatformName, runner: CommandRu
 /** WindowServer (`pgrep`, `ps`) on macOS; null on Linux, which has none. */
 export function createWindowServerSensor(platform: PlatformName, runner: CommandRunner, inspector: ProcessInspector, commandTimeoutMs: number): WindowServerSensor | null {
   return platform === 'darwin' ? new DarwinWindowServerSensor(runner, inspector, commandTimeoutMs) : null;
+}
+
+/** WindowServer's crash reports (the system's and the user's DiagnosticReports) on macOS; null on Linux. */
+export function createCrashReports(platform: PlatformName, home: string): CrashReports | null {
+  return platform === 'darwin' ? new DiagnosticReportsFolders(['/Library/Logs/DiagnosticReports', path.join(home, 'Library', 'Logs', 'DiagnosticReports')]) : null;
 }
 
 /** Longest wait for one `log show`: it scans the log store, which takes seconds on a busy Mac. */

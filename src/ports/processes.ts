@@ -32,7 +32,7 @@ export interface ProcessDetails {
   ppid: number;
   uid: number;
   /**
-   * The process's start as the platform prints it (`ps -o lstart` on macOS, the `starttime`
+   * The process's start as the platform prints it (`ps -o lstart` in UTC on macOS, the `starttime`
    * field of /proc/PID/stat on Linux): with the pid, what tells a process from a later one
    * that reuses its pid.
    */

@@ -3,7 +3,7 @@
 /** WindowServer as `ps` sees it. */
 export interface WindowServerProcess {
   pid: number;
-  /** Its start as `ps -o lstart` prints it; with the pid, its identity. */
+  /** Its start as `ps -o lstart` prints it (in UTC); with the pid, its identity. */
   startKey: string;
   /** Its start in ms since the epoch; null when the start could not be read as a date. */
   startedAt: number | null;
@@ -34,4 +34,16 @@ export interface LogPrecursor {
 /** Reads the unified log's recent precursors (`log show`); rejects when the log cannot be read. */
 export interface PrecursorLog {
   read(signal?: AbortSignal): Promise<LogPrecursor[]>;
+}
+
+/** A crash report of WindowServer: its file and when it was written (ms since the epoch). */
+export interface CrashReport {
+  file: string;
+  at: number;
+}
+
+/** WindowServer's crash reports (macOS DiagnosticReports); what could not be read is said, never thrown. */
+export interface CrashReports {
+  /** The reports written at or after `since`, oldest first, and why any folder could not be read. */
+  windowServerSince(since: number): Promise<{ reports: CrashReport[]; errors: string[] }>;
 }

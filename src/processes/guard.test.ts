@@ -66,7 +66,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-function setup(rules: GuardedRule[], options: { dryRun?: boolean; cooldownMs?: number } = {}) {
+function setup(rules: GuardedRule[], options: { dryRun?: boolean; cooldownMs?: number; stopping?: AbortSignal } = {}) {
   const clock = new SimClock();
   const processes = new FakeProcesses();
   const notifier = new RecordingNotifier();
@@ -82,6 +82,7 @@ function setup(rules: GuardedRule[], options: { dryRun?: boolean; cooldownMs?: n
     dryRun: options.dryRun ?? false,
     protectedPids: () => [{ pid: 4100, what: "headroom's pm2 daemon" }],
     knownMemory: () => null,
+    ...(options.stopping ? { stopping: options.stopping } : {}),
   });
   /** Ticks at `stage`, then runs the clock for `ms` in 100 ms steps, ticking at each. */
   const run = async (stage: 'warn' | 'critical' | null, ms = 0) => {
@@ -221,6 +222,52 @@ describe('ProcessGuard', () => {
     await other.run('critical');
     expect(other.processes.sent).toEqual([]);
     expect(other.guard.recentActions[0]?.outcome).toEqual({ kind: 'left-alone', why: 'it belongs to another user (uid 0)' });
+  });
+
+  it('sends no SIGKILL to a pid another process took between SIGTERM and SIGKILL', async () => {
+    const { processes, notifier, guard, run } = setup([rule('term-then-kill', 'critical', 'mlx_lm\\.lora', 1000)]);
+    processes.add(5000, LORA, { diesOn: ['SIGTERM'] });
+    const send = processes.send.bind(processes);
+    processes.send = (pid, signal) => {
+      const sent = send(pid, signal);
+      // It exits on SIGTERM and an unrelated process takes its pid at once: signal 0 never sees the pid free.
+      if (signal === 'SIGTERM') processes.add(5000, '/usr/bin/vim notes.txt', { diesOn: ['SIGKILL'] });
+      return sent;
+    };
+    processes.rows.get(5000)!.startKey = 'the first start';
+    await run('critical', 1500);
+    expect(processes.sent).toEqual([[5000, 'SIGTERM']]);
+    expect(processes.rows.get(5000)?.command).toBe('/usr/bin/vim notes.txt');
+    expect(guard.recentActions[0]?.outcome).toEqual({ kind: 'exited', signal: 'SIGTERM', afterMs: 1000, pidReused: true });
+    expect(notifier.sent[0]?.message).toContain('Sent SIGTERM: it exited within 1.0 s, and another process took its pid (left alone, no SIGKILL).');
+  });
+
+  it('sends no SIGKILL once SIGTERM reached headroom, before its commands are canceled, and starts nothing new', async () => {
+    const stop = new AbortController();
+    const { processes, guard, notifier, run } = setup([rule('term-then-kill', 'critical', 'mlx_lm\\.lora', 1000)], { stopping: stop.signal });
+    processes.add(5000, LORA, { diesOn: ['SIGKILL'] });
+    await run('critical', 500);
+    stop.abort();
+    await run('critical', 3000);
+    expect(processes.sent).toEqual([[5000, 'SIGTERM']]);
+    expect(guard.recentActions.map((a) => a.outcome)).toEqual([{ kind: 'left-alone', why: 'headroom is stopping: SIGKILL was not sent' }]);
+    expect(notifier.sent[0]?.message).toContain('Left alone: headroom is stopping: SIGKILL was not sent.');
+    // The scan due at 2 s did not happen.
+    expect(processes.lists).toBe(1);
+  });
+
+  it('acts on nothing it decided while headroom was being told to stop', async () => {
+    const stop = new AbortController();
+    const { processes, guard, run } = setup([rule('term')], { stopping: stop.signal });
+    processes.add(5000, LORA);
+    const list = processes.list.bind(processes);
+    processes.list = () => {
+      stop.abort(); // SIGTERM arrives while ps -axww runs
+      return list();
+    };
+    await run('critical');
+    expect(processes.sent).toEqual([]);
+    expect(guard.recentActions).toEqual([]);
   });
 
   it('sends no SIGKILL when the pressure eased during the grace', async () => {

@@ -1,15 +1,16 @@
 /**
  * The runaway-process guard in the daemon: at the stage the memory guard opens (Ollama freed
  * first, policy.ts processStage), it reads the process table in the background, decides with
- * the pure policy and carries each action out. Right before every signal it looks again: the
- * same pid with the same start and command, of headroom's own uid, still matching, not
- * protected, and the stage still held. SIGTERM; for term-then-kill, SIGKILL after the grace.
- * Every action is logged and notified with the process's name, memory and what was done.
+ * the pure policy and carries each action out with escalate.ts. Right before every signal it
+ * looks again: the same pid with the same start and command, of headroom's own uid, still
+ * matching, not protected, and the stage still held. SIGTERM; for term-then-kill, SIGKILL after
+ * the grace. Every action is logged and notified with the process's name, memory and what was done.
  */
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { MemoryUse, ProcessDetails, ProcessInspector, Signaller } from '../ports/processes.js';
+import { escalate, type Recheck } from './escalate.js';
 import { processNotice, type ActionOutcome } from './messages.js';
 import { decideProcesses, initialProcessPolicyState, processKey, stageReaches, type ProcessDecision, type ProcessPolicyState } from './policy.js';
 import { protectionOf, type ProtectedPid } from './protect.js';
@@ -17,9 +18,6 @@ import type { GuardedRule } from './rules.js';
 
 /** The least time between two reads of the process table while the stage is open. */
 export const SCAN_INTERVAL_MS = 2000;
-/** How often a signalled process is looked for, and how long it may take to go after SIGKILL. */
-const EXIT_POLL_MS = 100;
-const KILL_WAIT_MS = 2000;
 /** Actions kept for the status. */
 const KEPT_ACTIONS = 10;
 
@@ -49,7 +47,12 @@ export interface ProcessGuardDeps {
   protectedPids: () => readonly ProtectedPid[];
   /** A process's memory from the latest sample of the heaviest, if it is there. */
   knownMemory: (pid: number) => MemoryUse | null;
-  /** Cancels the commands and waits under way (daemon shutdown): an escalation is then left unfinished. */
+  /**
+   * Aborted as soon as SIGTERM/SIGINT reaches headroom: no scan or action starts after it, and an
+   * escalation under way sends no further signal.
+   */
+  stopping?: AbortSignal;
+  /** Cancels the commands and waits under way (the shutdown deadline, a little later). */
   signal?: AbortSignal;
 }
 
@@ -65,9 +68,13 @@ export class ProcessGuard {
   private readonly actions: ProcessAction[] = [];
   private readonly pending = new Set<Promise<unknown>>();
   private readonly log: Logger;
+  /** Aborted once headroom is stopping or its commands are canceled: no signal after it. */
+  private readonly halt: AbortSignal | undefined;
 
   constructor(private readonly deps: ProcessGuardDeps) {
     this.log = deps.logger.child({ component: 'processes' });
+    const signals = [deps.stopping, deps.signal].filter((signal) => signal !== undefined);
+    this.halt = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   }
 
   /** The latest actions, newest last. */
@@ -88,7 +95,7 @@ export class ProcessGuard {
   /** One tick: remembers the stage; when it is open and a scan is due, scans in the background. */
   tick(stage: 'warn' | 'critical' | null): void {
     this.stage = stage;
-    if (stage === null || this.deps.rules.length === 0 || this.scanning) return;
+    if (stage === null || this.deps.rules.length === 0 || this.scanning || this.halt?.aborted) return;
     const now = this.deps.clock.now();
     if (this.scannedAt !== null && now - this.scannedAt < SCAN_INTERVAL_MS) return;
     this.scanning = true;
@@ -131,40 +138,28 @@ export class ProcessGuard {
       this.log.info({ targetPid: skip.pid, name: skip.name, rule: skip.rule, why: skip.why }, 'guarded pattern matches a process headroom leaves alone');
     }
     const stage = this.stage;
-    if (stage === null) return;
+    // headroom was told to stop while the table was read: no new action.
+    if (stage === null || this.halt?.aborted) return;
     for (const decision of decided.act) {
       this.busy.add(decision.pid);
       this.track(this.act(decision, stage).finally(() => this.busy.delete(decision.pid)));
     }
   }
 
-  /** Why `decision`'s process must not be signalled now, or null: it is looked at again first. */
-  private async recheck(decision: ProcessDecision): Promise<string | null> {
+  /** What a look at `decision`'s process right before a signal finds: the process chosen, still to be stopped, or why not. */
+  private async recheck(decision: ProcessDecision): Promise<Recheck> {
     const { inspector, signaller } = this.deps;
     const now = await inspector.get(decision.pid, this.deps.signal).catch(() => undefined);
-    if (now === undefined) return 'its details could not be read again';
-    if (now === null) return 'it is gone';
-    if (processKey(now) !== decision.key || now.command !== decision.command) return 'its pid now belongs to another process';
-    if (now.uid !== signaller.ownUid) return `it belongs to another user (uid ${now.uid})`;
-    if (!decision.rule.pattern.test(now.command)) return 'it no longer matches its pattern';
+    if (now === undefined) return { kind: 'keep', why: 'its details could not be read again' };
+    if (now === null) return { kind: 'gone' };
+    if (processKey(now) !== decision.key) return { kind: 'replaced' };
+    if (now.command !== decision.command) return { kind: 'keep', why: 'its command line changed' };
+    if (now.uid !== signaller.ownUid) return { kind: 'keep', why: `it belongs to another user (uid ${now.uid})` };
+    if (!decision.rule.pattern.test(now.command)) return { kind: 'keep', why: 'it no longer matches its pattern' };
     const protection = protectionOf(now, this.table, signaller.ownPid, this.deps.protectedPids());
-    if (protection !== null) return `protected: ${protection}`;
-    if (!stageReaches(this.stage, decision.rule.stage)) return `the memory pressure eased (stage now ${this.stage ?? 'closed'})`;
-    return null;
-  }
-
-  /**
-   * True once the pid is free, polling with signal 0 (no child process) until `ms` have passed.
-   * A pid taken again at once by another process looks alive: the look before SIGKILL tells it.
-   */
-  private async exited(decision: ProcessDecision, ms: number): Promise<boolean> {
-    const { signaller, clock } = this.deps;
-    const deadline = clock.now() + ms;
-    for (;;) {
-      if (!signaller.alive(decision.pid)) return true;
-      if (clock.now() >= deadline || this.deps.signal?.aborted) return false;
-      await clock.sleep(Math.min(EXIT_POLL_MS, Math.max(0, deadline - clock.now())), this.deps.signal);
-    }
+    if (protection !== null) return { kind: 'keep', why: `protected: ${protection}` };
+    if (!stageReaches(this.stage, decision.rule.stage)) return { kind: 'keep', why: `the memory pressure eased (stage now ${this.stage ?? 'closed'})` };
+    return { kind: 'same' };
   }
 
   private async act(decision: ProcessDecision, stage: 'warn' | 'critical'): Promise<void> {
@@ -179,29 +174,23 @@ export class ProcessGuard {
     } else if (dryRun) {
       outcome = { kind: 'dry-run' };
     } else {
-      const why = await this.recheck(decision);
-      if (why !== null) {
-        this.log.info({ ...fields, why }, 'guarded process left alone');
-        this.record(decision, memory, { kind: 'left-alone', why }, false);
+      const result = await escalate(
+        { signaller, clock, stop: this.halt },
+        {
+          pid: decision.pid,
+          recheck: () => this.recheck(decision),
+          graceMs,
+          kill: action === 'term-then-kill',
+          onSignal: (signal) =>
+            signal === 'SIGTERM' ? this.log.warn(fields, 'sent SIGTERM to a guarded process') : this.log.warn({ ...fields, graceMs }, 'sent SIGKILL to a guarded process that outlived SIGTERM'),
+        },
+      );
+      if (result.kind === 'left-alone' && result.sent === null) {
+        this.log.info({ ...fields, why: result.why }, 'guarded process left alone');
+        this.record(decision, memory, { kind: 'left-alone', why: result.why }, false);
         return;
       }
-      const startedAt = clock.now();
-      signaller.send(decision.pid, 'SIGTERM');
-      this.log.warn(fields, 'sent SIGTERM to a guarded process');
-      if (await this.exited(decision, graceMs)) outcome = { kind: 'exited', afterMs: clock.now() - startedAt, signal: 'SIGTERM' };
-      else if (this.deps.signal?.aborted) outcome = { kind: 'left-alone', why: 'headroom stopped during the grace: SIGKILL was not sent' };
-      else if (action === 'term') outcome = { kind: 'still-running', afterMs: clock.now() - startedAt, signal: 'SIGTERM' };
-      else {
-        const whyNot = await this.recheck(decision);
-        if (whyNot !== null) outcome = { kind: 'left-alone', why: `it outlived SIGTERM, and SIGKILL was not sent: ${whyNot}` };
-        else {
-          signaller.send(decision.pid, 'SIGKILL');
-          this.log.warn({ ...fields, graceMs }, 'sent SIGKILL to a guarded process that outlived SIGTERM');
-          outcome = (await this.exited(decision, KILL_WAIT_MS))
-            ? { kind: 'exited', afterMs: clock.now() - startedAt, signal: 'SIGKILL' }
-            : { kind: 'still-running', afterMs: clock.now() - startedAt, signal: 'SIGKILL' };
-        }
-      }
+      outcome = result.kind === 'left-alone' ? { kind: 'left-alone', why: result.why } : result;
     }
     this.record(decision, memory, outcome, dryRun && action !== 'notify');
     const { title, message } = processNotice(decision, stage, memory, outcome);

@@ -8,7 +8,7 @@ export type ActionOutcome =
   | { kind: 'notified' }
   | { kind: 'dry-run' }
   | { kind: 'left-alone'; why: string }
-  | { kind: 'exited'; afterMs: number; signal: 'SIGTERM' | 'SIGKILL' }
+  | { kind: 'exited'; afterMs: number; signal: 'SIGTERM' | 'SIGKILL'; pidReused?: true }
   | { kind: 'still-running'; afterMs: number; signal: 'SIGTERM' | 'SIGKILL' };
 
 /** "5.1 GiB footprint", "79.1 MiB RSS", or "memory unknown". */
@@ -38,6 +38,7 @@ export function outcomeText(decision: ProcessDecision, outcome: ActionOutcome): 
     case 'left-alone':
       return `Left alone: ${outcome.why}.`;
     case 'exited':
+      if (outcome.pidReused) return `Sent SIGTERM: it exited within ${formatDurationMs(outcome.afterMs)}, and another process took its pid (left alone, no SIGKILL).`;
       return outcome.signal === 'SIGTERM'
         ? `Sent SIGTERM: it exited after ${formatDurationMs(outcome.afterMs)}.`
         : `Sent SIGTERM, then SIGKILL after ${formatDurationMs(graceMs)}: it is gone.`;

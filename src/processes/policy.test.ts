@@ -41,6 +41,8 @@ const USER = [
   proc(5001, 390, '/Users/u/venv/bin/python -m mlx_lm.server --port 8080'),
   proc(5002, 1, '/Users/them/venv/bin/python -m mlx_lm.lora --model other', 502),
   proc(5003, 390, '/usr/bin/vim notes.txt'),
+  // llama.cpp's own server, run by hand (the command line of src/ollama/runners.test.ts): the user's, not Ollama's.
+  proc(5004, 390, '/opt/homebrew/bin/llama-server --model /Users/u/models/qwen3-8b-q4.gguf --port 8080'),
 ];
 const TABLE = [...SYSTEM, ...OLLAMA, ...HEADROOM_TREE, ...USER];
 const BY_PID = new Map(TABLE.map((p) => [p.pid, p]));
@@ -81,8 +83,14 @@ describe('protectionOf', () => {
     expect(protection(pid)).toBe(why);
   });
 
-  it('protects nothing else', () => {
-    expect(USER.map((p) => protection(p.pid))).toEqual([null, null, null, null]);
+  it('protects nothing else: a llama-server with no ollama serve above it is the user\'s', () => {
+    expect(USER.map((p) => protection(p.pid))).toEqual([null, null, null, null, null]);
+  });
+
+  it('protects a runner by its ollama serve ancestor, even when headroom does not know that server', () => {
+    const nested = new Map([...BY_PID, [61950, proc(61950, 61900, '/opt/homebrew/lib/ollama/llama-server --model /y --port 6')]]);
+    expect(protectionOf(BY_PID.get(61900)!, BY_PID, HEADROOM, [])).toBe('Ollama (freed by unloading models, never by a signal)');
+    expect(protectionOf(nested.get(61950)!, nested, HEADROOM, [])).toBe('Ollama (freed by unloading models, never by a signal)');
   });
 
   it('ends on a parent chain that loops', () => {
@@ -135,7 +143,8 @@ describe('decideProcesses', () => {
   it('never acts on the protected set, even when a pattern matches it, and says why', () => {
     const everything = [rule(0, 'WindowServer|loginwindow|launchd|kernel_task|ollama|Ollama|llama-server|headroom|sysctl|zsh|npm|God Daemon|my-llm-server', 'warn')];
     const result = decideProcesses(initialProcessPolicyState(), input({ rules: everything }));
-    expect(result.act).toEqual([]);
+    // Only the llama-server the user runs by hand: no ollama serve is above it.
+    expect(acted(result)).toEqual([[5004, 0]]);
     expect(result.skipped.map((s) => s.pid).sort((a, b) => a - b)).toEqual([0, 1, 372, 377, 380, 390, 3990, 3999, HEADROOM, 4001, 4002, 4100, 4101, 59923, 61864, 61900]);
     expect(result.skipped.every((s) => s.why.startsWith('protected: '))).toBe(true);
   });

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { GiB } from '../core/units.js';
 import type { Clock } from '../ports/clock.js';
 import { OllamaError, type InstalledModel, type LoadedModel, type ModelDetails, type OllamaApi } from '../ports/ollama.js';
-import type { ProcessInfo, ProcessTable, Signaller } from '../ports/processes.js';
+import type { ProcessDetails, ProcessInfo, ProcessInspector, ProcessTable, Signaller } from '../ports/processes.js';
 
 /** Ollama's automatic OLLAMA_MAX_LOADED_MODELS on a Mac (3 × GPUs). */
 const AUTO_MAX_LOADED = 3;
@@ -132,6 +132,14 @@ export class SimOllama implements OllamaApi {
   }
 
   /** A signal to a runner: the runner dies, its load fails, its memory is free at once. */
+  /** One process in detail: a runner's start is when its load started. */
+  private details(pid: number): ProcessDetails | null {
+    const process = this.processes().find((p) => p.pid === pid);
+    if (!process) return null;
+    const model = [...this.models.values()].find((m) => m.pid === pid);
+    return { ...process, uid: SIM_UID, startKey: String(model?.loadStartedAt ?? 0), rssBytes: null, cpuMs: null };
+  }
+
   signalRunner(pid: number): boolean {
     const now = this.clock.now();
     for (const [key, model] of this.models) {
@@ -224,12 +232,13 @@ export class SimOllama implements OllamaApi {
     return [...this.models.values()].filter((m) => m.unloadAt === null || now < m.unloadAt + this.options.unloadMs);
   }
 
-  /** The ProcessTable and Signaller of the simulated machine: Ollama's runners, all of the user. */
-  processTable(): ProcessTable & Signaller {
+  /** The ProcessTable, one-pid reads and Signaller of the simulated machine: Ollama's runners, all of the user. */
+  processTable(): ProcessTable & Pick<ProcessInspector, 'get'> & Signaller {
     return {
       ownUid: SIM_UID,
       ownPid: 1,
       list: () => Promise.resolve(this.processes()),
+      get: (pid) => Promise.resolve(this.details(pid)),
       ownerUid: (pid) => Promise.resolve(this.processes().some((p) => p.pid === pid) ? SIM_UID : null),
       send: (pid) => this.signalRunner(pid),
       alive: (pid) => this.processes().some((p) => p.pid === pid),

@@ -108,7 +108,7 @@ export async function simulate(scenario: Scenario, config: Config, options: SimO
       resample: () => machine.sample(),
       unloadTimeoutMs: config.ollama.unloadTimeoutMs,
       unloadPollMs: 250,
-      processes,
+      inspector: processes,
       signaller: processes,
       readBudgetMs: DEFAULT_READ_BUDGET_MS,
     });

@@ -5,7 +5,7 @@ import { SimClock } from '../../test/helpers/sim-clock.js';
 import type { MemorySnapshot, Pressure } from '../core/memory.js';
 import type { StartFacts } from '../daemon/previous-run.js';
 import type { BootIdentity } from '../ports/boot.js';
-import type { LogPrecursor, PrecursorLog, WindowServerProcess, WindowServerSensor } from '../ports/windowserver.js';
+import type { CrashReport, CrashReports, LogPrecursor, PrecursorLog, WindowServerProcess, WindowServerSensor } from '../ports/windowserver.js';
 import type { IdentityStore } from './identity-file.js';
 import { identityOf, type WindowServerIdentity } from './restart.js';
 import { WindowServerWatch } from './watch.js';
@@ -41,6 +41,16 @@ class FakeLog implements PrecursorLog {
   }
 }
 
+/** Crash reports the test lays down; records which times it was asked from. */
+class FakeCrashReports implements CrashReports {
+  reports: CrashReport[] = [];
+  asked: number[] = [];
+  windowServerSince(since: number) {
+    this.asked.push(since);
+    return Promise.resolve({ reports: this.reports.filter((r) => r.at >= since), errors: [] });
+  }
+}
+
 class MemoryIdentity implements IdentityStore {
   constructor(public stored: WindowServerIdentity | null = null) {}
   read() {
@@ -67,7 +77,8 @@ function setup(options: { identity?: WindowServerIdentity | null; start?: StartF
   const notifier = new RecordingNotifier();
   const logger = captureLogger();
   const start = options.start === undefined ? { boot: BOOT, previous: null, rebooted: null, uncleanStop: null } : options.start;
-  const watch = new WindowServerWatch({ sensor, log: options.log === false ? null : log, identity, start: Promise.resolve(start), clock, logger, notifier, rules: RULES });
+  const crashReports = new FakeCrashReports();
+  const watch = new WindowServerWatch({ sensor, log: options.log === false ? null : log, identity, crashReports, start: Promise.resolve(start), clock, logger, notifier, rules: RULES });
   /** Moves the clock, adds CPU time at `percent` of a core over the step, and ticks. */
   const step = async (ms: number, percent: number, pressure: Pressure = 'normal', raised = pressure !== 'normal') => {
     clock.advance(ms);
@@ -75,7 +86,7 @@ function setup(options: { identity?: WindowServerIdentity | null; start?: StartF
     watch.tick(memory(clock.now(), pressure), raised);
     await settle();
   };
-  return { clock, sensor, log, identity, notifier, logger, watch, step };
+  return { clock, sensor, log, identity, crashReports, notifier, logger, watch, step };
 }
 
 describe('WindowServerWatch', () => {
@@ -149,10 +160,10 @@ describe('WindowServerWatch', () => {
 
   it('at start, tells a WindowServer restart without a reboot from a reboot, notifies once, and records the new one', async () => {
     const stored = identityOf({ pid: 300, startKey: 'Sat Nov 21 07:00:00 2026', startedAt: null, cpuMs: 0 }, BOOT, Date.UTC(2026, 10, 21, 7, 0, 5));
-    const restarted = setup({ identity: stored });
+    const restarted = setup({ identity: stored, start: { boot: BOOT, previous: null, rebooted: false, uncleanStop: true } });
     await restarted.step(0, 0);
     expect(restarted.notifier.sent).toEqual([{ title: 'headroom: the GUI session was lost', message: expect.stringMatching(/^WindowServer restarted 4\.0 h ago since headroom last ran \(pid 300 → 372\) without a reboot/) as string }]);
-    expect(restarted.watch.status().restart).toMatchObject({ previous: { pid: 300 }, current: { pid: 372 }, duringRun: false });
+    expect(restarted.watch.status().restart).toMatchObject({ previous: { pid: 300 }, current: { pid: 372 }, duringRun: false, lostSession: true });
     expect(restarted.identity.stored).toMatchObject({ pid: 372, startKey: 'Sat Nov 21 08:00:30 2026', bootId: 'boot-1' });
     await restarted.step(10_000, 1);
     expect(restarted.notifier.sent).toHaveLength(1);
@@ -166,6 +177,45 @@ describe('WindowServerWatch', () => {
     const same = setup({ identity: identityOf({ pid: 372, startKey: 'Sat Nov 21 08:00:30 2026', startedAt: null, cpuMs: 0 }, BOOT, 0) });
     await same.step(0, 0);
     expect(same.notifier.sent).toEqual([]);
+  });
+
+  it('calls a restart a lost session only on evidence: an unclean stop of the run before, or a crash report since the old WindowServer started', async () => {
+    const oldStart = Date.UTC(2026, 10, 21, 7, 0, 0);
+    const stored = identityOf({ pid: 300, startKey: 'Sat Nov 21 07:00:00 2026', startedAt: oldStart, cpuMs: 0 }, BOOT, oldStart + 5000);
+    const clean = { boot: BOOT, previous: null, rebooted: false, uncleanStop: false };
+
+    // A logout: headroom got SIGTERM, and no WindowServer crash report. Still an incident, told calmly.
+    const logout = setup({ identity: stored, start: clean });
+    logout.crashReports.reports = [{ file: '/Library/Logs/DiagnosticReports/WindowServer-2026-11-21-065000.ips', at: oldStart - 600_000 }];
+    await logout.step(0, 0);
+    expect(logout.crashReports.asked).toEqual([oldStart]);
+    expect(logout.notifier.sent).toEqual([
+      {
+        title: 'headroom: WindowServer restarted',
+        message:
+          'WindowServer restarted 4.0 h ago since headroom last ran (pid 300 → 372) without a reboot. A logout does this too; headroom stopped cleanly and no WindowServer crash report was found, so nothing says the session was lost.',
+      },
+    ]);
+    expect(logout.watch.status().restart).toMatchObject({ lostSession: false, evidence: [] });
+    const logged = logout.logger.entries.find((e) => e.message.startsWith('WindowServer restarted without a reboot'));
+    expect([logged?.level, logged?.message]).toEqual(['warn', 'WindowServer restarted without a reboot: a logout, or a restart with no crash report']);
+
+    // A crash report written after the old WindowServer started: the session was lost.
+    const crashed = setup({ identity: stored, start: clean });
+    const report = { file: '/Library/Logs/DiagnosticReports/WindowServer-2026-11-21-075959.ips', at: Date.UTC(2026, 10, 21, 7, 59, 59) };
+    crashed.crashReports.reports = [report];
+    await crashed.step(0, 0);
+    expect(crashed.notifier.sent[0]).toEqual({
+      title: 'headroom: the GUI session was lost',
+      message: expect.stringContaining(`(crash report ${report.file} (2026-11-21T07:59:59.000Z))`) as string,
+    });
+    const error = crashed.logger.entries.find((e) => e.message.startsWith('WindowServer restarted without a reboot'));
+    expect([error?.level, error?.message]).toEqual(['error', 'WindowServer restarted without a reboot: the GUI session was lost']);
+
+    // An unclean stop of the run before: the session was lost.
+    const killed = setup({ identity: stored, start: { ...clean, uncleanStop: true } });
+    await killed.step(0, 0);
+    expect(killed.watch.status().restart).toMatchObject({ lostSession: true, evidence: ['the previous headroom run ended without SIGTERM (a logout sends one)'] });
   });
 
   it('notices a restart while it runs: the pid is gone, another WindowServer is found', async () => {
@@ -210,7 +260,7 @@ describe('WindowServerWatch', () => {
       find: () => ((finds += 1), new Promise((resolve) => (release = () => resolve(372)))),
       read: (pid) => Promise.resolve({ pid, startKey: 'k', startedAt: null, cpuMs: 1 }),
     };
-    const watch = new WindowServerWatch({ sensor: slow, log: null, identity: new MemoryIdentity(), start: Promise.resolve(null), clock, logger: captureLogger(), notifier: null, rules: RULES });
+    const watch = new WindowServerWatch({ sensor: slow, log: null, identity: new MemoryIdentity(), crashReports: null, start: Promise.resolve(null), clock, logger: captureLogger(), notifier: null, rules: RULES });
     watch.tick(memory(clock.now(), 'normal'), false);
     clock.advance(20_000);
     watch.tick(memory(clock.now(), 'normal'), false);

@@ -10,10 +10,10 @@ import type { StartFacts } from '../daemon/previous-run.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Notifier } from '../ports/notifier.js';
-import type { LogPrecursor, PrecursorLog, WindowServerProcess, WindowServerSensor } from '../ports/windowserver.js';
+import type { CrashReports, LogPrecursor, PrecursorLog, WindowServerProcess, WindowServerSensor } from '../ports/windowserver.js';
 import type { IdentityStore } from './identity-file.js';
 import { judgeWindowServer, mostSevere, type CpuSample, type WindowServerHealth, type WindowServerRules, type WindowServerVerdict } from './judge.js';
-import { compareIdentity, identityOf, restartMessage, type WindowServerRestart } from './restart.js';
+import { compareIdentity, crashReportsSince, identityOf, judgeRestart, restartMessage, restartSummary, sameProcess, type WindowServerRestart } from './restart.js';
 
 /** What `headroom status` shows of WindowServer. */
 export interface WindowServerStatus {
@@ -30,7 +30,7 @@ export interface WindowServerStatus {
   /** The most severe precursor of the last log read that found one. */
   lastPrecursor: LogPrecursor | null;
   logReadAt: number | null;
-  /** The last restart without a reboot (the GUI session lost), or null. */
+  /** The last restart without a reboot (a lost GUI session, or a logout), or null. */
   restart: WindowServerRestart | null;
 }
 
@@ -62,6 +62,8 @@ export interface WindowServerWatchDeps {
   /** The unified log; null: not read (`windowServer.readLog: false`). */
   log: PrecursorLog | null;
   identity: IdentityStore;
+  /** WindowServer's crash reports, the evidence of a lost session; null: none are looked for. */
+  crashReports: CrashReports | null;
   /** What the daemon learns at start about the boot and the run before (read in the background). */
   start: Promise<StartFacts | null>;
   clock: Clock;
@@ -187,10 +189,10 @@ export class WindowServerWatch implements WindowServerFollower {
         return;
       }
       const previous = this.lastSeen;
-      const changed = previous !== null && (previous.pid !== current.pid || previous.startKey !== current.startKey);
+      const changed = previous !== null && !sameProcess(previous, current);
       if (changed) {
         this.samples = [];
-        await this.restarted({ detectedAt: at, previous: { pid: previous.pid, startedAt: previous.startedAt, seenAt: lastReadAt }, current: { pid: current.pid, startedAt: current.startedAt }, duringRun: true });
+        await this.restarted({ detectedAt: at, previous: { pid: previous.pid, startedAt: previous.startedAt, seenAt: lastReadAt }, current: { pid: current.pid, startedAt: current.startedAt }, duringRun: true }, null);
       }
       this.process = current;
       this.lastSeen = current;
@@ -218,7 +220,10 @@ export class WindowServerWatch implements WindowServerFollower {
       const change = compareIdentity(stored, current, boot, facts?.rebooted ?? null);
       const fields = { previous: stored, current: { pid: current.pid, startedAt: current.startedAt } };
       if (change === 'restarted' && stored) {
-        await this.restarted({ detectedAt: at, previous: { pid: stored.pid, startedAt: stored.startedAt, seenAt: stored.seenAt }, current: { pid: current.pid, startedAt: current.startedAt }, duringRun: false });
+        await this.restarted(
+          { detectedAt: at, previous: { pid: stored.pid, startedAt: stored.startedAt, seenAt: stored.seenAt }, current: { pid: current.pid, startedAt: current.startedAt }, duringRun: false },
+          facts?.uncleanStop ?? null,
+        );
       } else if (change === 'rebooted') this.log.info(fields, 'WindowServer is new since the reboot');
       else if (change === 'unknown') this.log.warn(fields, 'WindowServer changed since the last run, and whether the machine rebooted cannot be told');
     }
@@ -229,11 +234,20 @@ export class WindowServerWatch implements WindowServerFollower {
     }
   }
 
-  /** A restart without a reboot: an incident, logged and notified. */
-  private async restarted(restart: WindowServerRestart): Promise<void> {
+  /**
+   * A restart without a reboot: an incident, logged and notified, worded by the evidence: the
+   * run before ended uncleanly (`uncleanStop`, known at start only), or WindowServer crash
+   * reports since the old one started. Without either it is logged at warn, and notified
+   * without alarm: a logout does the same.
+   */
+  private async restarted(seen: Omit<WindowServerRestart, 'lostSession' | 'evidence'>, uncleanStop: boolean | null): Promise<void> {
+    const found = this.deps.crashReports ? await this.deps.crashReports.windowServerSince(crashReportsSince(seen.previous)) : { reports: [], errors: [] };
+    const restart: WindowServerRestart = { ...seen, ...judgeRestart({ uncleanStop, crashReports: found.reports }) };
     this.restart = restart;
     const { title, message } = restartMessage(restart);
-    this.log.error({ restart, title, message }, 'WindowServer restarted without a reboot: the GUI session was lost');
+    const fields = { restart, title, message, ...(found.errors.length > 0 ? { crashReportErrors: found.errors } : {}) };
+    if (restart.lostSession) this.log.error(fields, `WindowServer restarted without a reboot: ${restartSummary(restart)}`);
+    else this.log.warn(fields, `WindowServer restarted without a reboot: ${restartSummary(restart)}`);
     const result = await this.deps.notifier?.notify(title, message);
     if (result && !result.delivered) this.log.warn({ via: result.via, error: result.error, title }, 'notification not delivered');
   }

@@ -3,7 +3,7 @@
  * (--platform darwin) against fake sysctl/vm_stat, fake pgrep/ps/top/log (answers built here, see
  * each test), a fake osascript that records its argv, and the fake Ollama.
  */
-import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -102,7 +102,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
     await rm(scratch, { recursive: true, force: true });
   });
 
-  it('records WindowServer in one run, and in the next tells a restart without a reboot: an incident, a notice, the status', async () => {
+  it('records WindowServer in one run, and in the next tells a restart without a reboot: an incident, a notice, the status; a lost session only on evidence', async () => {
     const config = path.join(sandbox.home, 'restart.yaml');
     await writeFile(config, `daemon:\n  intervalMs: 200\nollama:\n  manage: false\n  url: ${ollama.url}\nwindowServer:\n  intervalMs: 1000\n`);
     await fakes.setWindowServer(372);
@@ -115,27 +115,58 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
     expect((await fakes.calls('pgrep'))[0]).toEqual(['-x', 'WindowServer']);
     expect(await fakes.calls('ps')).toContainEqual(['-ww', '-o', PS_DETAIL_COLUMNS, '-p', '372']);
 
-    // Same boot (the fake sysctl's kern.boottime), another WindowServer: the GUI session was lost.
+    // Same boot (the fake sysctl's kern.boottime), another WindowServer, after a clean stop and
+    // with no crash report: an incident, told calmly (a logout does the same).
     await fakes.setWindowServer(9121);
-    await fakes.setRows([wsRow(9121, 'Wed Dec  2 11:58:00 2026')]);
+    await fakes.setRows([wsRow(9121, 'Wed Dec  6 11:58:00 2023')]);
     const second = start(config);
     const state = await waitFor(async () => {
       const current = await readJson<DaemonState>(stateFile());
       return current && current.pid === second.pid && current.windowServer?.restart ? current : undefined;
     }, 15_000, 'the restart in the state');
-    expect(state.windowServer?.restart).toMatchObject({ previous: { pid: 372 }, current: { pid: 9121, startedAt: new Date(2026, 11, 2, 11, 58, 0).getTime() }, duringRun: false });
+    expect(state.windowServer?.restart).toMatchObject({ previous: { pid: 372 }, current: { pid: 9121, startedAt: Date.UTC(2023, 11, 6, 11, 58, 0) }, duringRun: false, lostSession: false, evidence: [] });
     const notices = await waitFor(async () => {
       const calls = await readRecordedArgv(osascriptLog);
       return calls.length > 0 ? calls : undefined;
     }, 15_000, 'the notice');
-    expect(notices.map((argv) => argv.slice(6))).toEqual([['headroom: the GUI session was lost', expect.stringMatching(/since headroom last ran \(pid 372 → 9121\) without a reboot/) as string]]);
-    expect((await events(second.pid)).map((e) => e.msg)).toContain('WindowServer restarted without a reboot: the GUI session was lost');
+    expect(notices.map((argv) => argv.slice(6))).toEqual([['headroom: WindowServer restarted', expect.stringMatching(/since headroom last ran \(pid 372 → 9121\) without a reboot\. A logout does this too/) as string]]);
+    expect((await events(second.pid)).find((e) => e.msg.startsWith('WindowServer restarted without a reboot'))).toMatchObject({ level: 'warn', msg: 'WindowServer restarted without a reboot: a logout, or a restart with no crash report' });
     const status = await runCliProcess(['status', '--platform', 'darwin', '--config', config], sandbox.env);
-    expect(status.stdout).toMatch(/\ndisplay {3}WindowServer (unknown|ok) \(pid 9121: .*\)\n {10}restarted without a reboot .* \(pid 372 → 9121\): the GUI session was lost\n/);
-    await stop(second);
+    expect(status.stdout).toMatch(/\ndisplay {3}WindowServer (unknown|ok) \(pid 9121: .*\)\n {10}restarted without a reboot .* \(pid 372 → 9121\): a logout, or a restart with no crash report\n/);
     const record = path.join(sandbox.darwinStateDir, 'windowserver.json');
-    expect(JSON.parse(await readFile(record, 'utf8'))).toMatchObject({ pid: 9121, startKey: 'Wed Dec 2 11:58:00 2026' });
+    expect(JSON.parse(await readFile(record, 'utf8'))).toMatchObject({ pid: 9121, startKey: 'Wed Dec 6 11:58:00 2023' });
     expect((await stat(record)).mode & 0o777).toBe(0o600);
+
+    // Killed (no SIGTERM: not a logout), and WindowServer's crash report in the user's
+    // DiagnosticReports (the captured report's head; it was written after 9121's made-up start):
+    // the next run calls it a lost session, and says why.
+    second.kill('SIGKILL');
+    await second;
+    void running.splice(running.indexOf(second), 1);
+    const reports = path.join(sandbox.home, 'Library', 'Logs', 'DiagnosticReports');
+    await mkdir(reports, { recursive: true });
+    const report = path.join(reports, 'WindowServer-2024-02-08-220920.ips');
+    await writeFile(report, readFixture('darwin', 'windowserver-crash-ips-head-m1-air.txt'));
+    await fakes.setWindowServer(9500);
+    await fakes.setRows([wsRow(9500, 'Fri Feb  9 03:09:40 2024')]);
+    const third = start(config);
+    const lost = await waitFor(async () => {
+      const current = await readJson<DaemonState>(stateFile());
+      return current && current.pid === third.pid && current.windowServer?.restart ? current.windowServer.restart : undefined;
+    }, 15_000, 'the lost session in the state');
+    expect(lost).toMatchObject({
+      previous: { pid: 9121 },
+      current: { pid: 9500 },
+      lostSession: true,
+      evidence: ['the previous headroom run ended without SIGTERM (a logout sends one)', `crash report ${report} (2024-02-09T03:09:20.000Z)`],
+    });
+    const lostNotice = await waitFor(async () => {
+      const calls = await readRecordedArgv(osascriptLog);
+      return calls.length > 1 ? calls.at(-1) : undefined;
+    }, 15_000, 'the second notice');
+    expect(lostNotice.slice(6)).toEqual(['headroom: the GUI session was lost', expect.stringMatching(/since headroom last ran \(pid 9121 → 9500\) without a reboot: the windows and apps of the session were closed/) as string]);
+    expect((await events(third.pid)).find((e) => e.msg.startsWith('WindowServer restarted without a reboot'))).toMatchObject({ level: 'error', msg: 'WindowServer restarted without a reboot: the GUI session was lost' });
+    await stop(third);
   });
 
   it('on a precursor in the unified log under pressure, unloads every model at once and notifies, reading the log at most once a minute', async () => {

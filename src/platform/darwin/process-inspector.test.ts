@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../test/helpers/fake-runner.js';
-import { DarwinProcessInspector, TOP_TIMEOUT_MS } from './process-inspector.js';
+import { DarwinProcessInspector, PS_TABLE_TIMEOUT_MS, TOP_TIMEOUT_MS } from './process-inspector.js';
 import { PS_DETAIL_COLUMNS } from './ps-details.js';
 import { DarwinWindowServerSensor } from './windowserver.js';
 
@@ -19,6 +19,10 @@ describe('DarwinProcessInspector', () => {
     const runner = new FakeRunner(() => ({ stdout: WINDOWSERVER_ROW + RUNNER_ROW }));
     const list = await new DarwinProcessInspector(runner, 2000).list();
     expect(argv(runner)).toEqual([['ps', '-axww', '-o', PS_DETAIL_COLUMNS]]);
+    // Its own bound, not the 2 s of one sensor read: under critical pressure the whole table is slow.
+    expect(runner.calls[0]?.options.timeoutMs).toBe(PS_TABLE_TIMEOUT_MS);
+    await new DarwinProcessInspector(runner, 30_000).list();
+    expect(runner.calls[1]?.options.timeoutMs).toBe(30_000);
     expect(list.map((p) => [p.pid, p.uid])).toEqual([
       [372, 88],
       [61864, 501],
@@ -32,6 +36,14 @@ describe('DarwinProcessInspector', () => {
     expect(await inspector.get(9)).toBeNull();
     await expect(inspector.get(10)).rejects.toThrow('ps -ww -o pid=,ppid=,uid=,rss=,time=,lstart=,command= -p 10: exited 2: ps: boom');
     expect(argv(runner)[0]).toEqual(['ps', '-ww', '-o', PS_DETAIL_COLUMNS, '-p', '372']);
+  });
+
+  it('runs every ps that prints lstart in UTC, so that a change of time zone does not change a start', async () => {
+    const runner = new FakeRunner(() => ({ stdout: WINDOWSERVER_ROW }));
+    const inspector = new DarwinProcessInspector(runner, 2000);
+    await inspector.list();
+    await inspector.get(372);
+    expect(runner.calls.map((call) => call.options.env)).toEqual([{ TZ: 'UTC0' }, { TZ: 'UTC0' }]);
   });
 
   it('ranks by physical footprint with one top, and reads one pid the same way', async () => {
@@ -71,7 +83,7 @@ describe('DarwinWindowServerSensor', () => {
 
   it('reads its start and CPU time by pid; a pid gone, or now another program, is null', async () => {
     const { sensor: ws } = sensor((_file, args) => (args.at(-1) === '372' ? { stdout: WINDOWSERVER_ROW } : args.at(-1) === '61864' ? { stdout: RUNNER_ROW } : { exitCode: 1 }));
-    expect(await ws.read(372)).toEqual({ pid: 372, startKey: 'Fri Jul 10 08:09:12 2020', startedAt: new Date(2020, 6, 10, 8, 9, 12).getTime(), cpuMs: 16_578_300 });
+    expect(await ws.read(372)).toEqual({ pid: 372, startKey: 'Fri Jul 10 08:09:12 2020', startedAt: Date.UTC(2020, 6, 10, 8, 9, 12), cpuMs: 16_578_300 });
     expect(await ws.read(61864)).toBeNull();
     expect(await ws.read(5)).toBeNull();
   });

@@ -32,9 +32,18 @@ describe('parseCpuTimeMs', () => {
 });
 
 describe('parseLstart', () => {
-  it('reads strftime %c in the C locale as local time', () => {
-    expect(parseLstart('Fri Jul 10 08:09:12 2020')).toBe(new Date(2020, 6, 10, 8, 9, 12).getTime());
-    expect(parseLstart('Thu Jul  9 23:59:59 2020')).toBe(new Date(2020, 6, 9, 23, 59, 59).getTime());
+  it('reads strftime %c in the C locale as UTC (ps runs with TZ=UTC0), whatever time zone headroom runs in', () => {
+    const zone = process.env.TZ;
+    try {
+      for (const tz of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
+        process.env.TZ = tz;
+        expect(parseLstart('Fri Jul 10 08:09:12 2020')).toBe(Date.UTC(2020, 6, 10, 8, 9, 12));
+        expect(parseLstart('Thu Jul  9 23:59:59 2020')).toBe(Date.UTC(2020, 6, 9, 23, 59, 59));
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
     expect(parseLstart('10Jul20')).toBeNull();
     expect(parseLstart('Fri Foo 10 08:09:12 2020')).toBeNull();
   });

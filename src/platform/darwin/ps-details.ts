@@ -4,12 +4,17 @@
  *
  * BSD ps prints `time` as minutes:seconds.hundredths (`276:18.30`, the ps aux capture) and
  * `lstart` with strftime's `%c`, which under LC_ALL=C (the runner's locale) is
- * `Fri Jul 10 08:09:12 2020`: five fields, the day padded with a space.
+ * `Fri Jul 10 08:09:12 2020`: five fields, the day padded with a space. It prints it in the
+ * local time zone, so ps runs with {@link PS_ENV} (TZ=UTC0): a change of the Mac's time zone
+ * (travel, "set time zone automatically") must not make the same process look like another.
  */
 import type { ProcessDetails } from '../../ports/processes.js';
 
 /** The ps columns, in the order the parser reads them; `command` last, since it has spaces. */
 export const PS_DETAIL_COLUMNS = 'pid=,ppid=,uid=,rss=,time=,lstart=,command=';
+
+/** The environment of every `ps` that prints `lstart`: UTC (POSIX TZ syntax, no zone database needed). */
+export const PS_ENV: Readonly<Record<string, string>> = { TZ: 'UTC0' };
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -22,13 +27,13 @@ export function parseCpuTimeMs(text: string): number | null {
   return (((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60 + Number(seconds)) * 1000 + fractionMs;
 }
 
-/** `Fri Jul 10 08:09:12 2020` (local time, as ps prints it) in ms since the epoch; null when it is not one. */
+/** `Fri Jul 10 08:09:12 2020` (UTC, as ps prints it under {@link PS_ENV}) in ms since the epoch; null when it is not one. */
 export function parseLstart(text: string): number | null {
   const match = /^[A-Z][a-z]{2}\s+([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})$/.exec(text.trim());
   if (!match) return null;
   const month = MONTHS.indexOf(match[1] ?? '');
   if (month < 0) return null;
-  return new Date(Number(match[6]), month, Number(match[2]), Number(match[3]), Number(match[4]), Number(match[5])).getTime();
+  return Date.UTC(Number(match[6]), month, Number(match[2]), Number(match[3]), Number(match[4]), Number(match[5]));
 }
 
 const ROW = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+([A-Z][a-z]{2}\s+[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}\s+\d{4})\s(.*)$/;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixturePath, readFixture } from '../../../test/helpers/fixtures.js';
-import { LinuxProcessInspector, parseSmapsRollupPssBytes, parseStatDetails, parseStatusRssBytes } from './processes.js';
+import { LinuxProcessInspector, LinuxProcessTable, parseSmapsRollupPssBytes, parseStatDetails, parseStatusRssBytes } from './processes.js';
 
 describe('the /proc detail parsers, on captures', () => {
   it('reads ppid, CPU time and the start from stat', () => {
@@ -72,6 +72,55 @@ describe('LinuxProcessInspector on a tree of captures', () => {
     expect(await inspector.memoryOf(17250)).toEqual({ pid: 17250, bytes: 1808 * 1024, metric: 'rss' });
     expect((await inspector.get(17250))?.command).toBe('sleep 61');
     expect(await inspector.memoryOf(4242)).toBeNull();
+  });
+});
+
+describe('LinuxProcessInspector on a large table', () => {
+  let root: string;
+  const PIDS = 100;
+  beforeEach(async () => {
+    // A built tree: the python capture's files under 100 pids (its stat still names its own pid).
+    root = await mkdtemp(path.join(os.tmpdir(), 'hr-proc-many-'));
+    for (let pid = 20_000; pid < 20_000 + PIDS; pid++) {
+      await mkdir(path.join(root, String(pid)));
+      for (const [file, fixture] of [
+        ['stat', 'proc-pid-stat-python-64m.txt'],
+        ['status', 'proc-pid-status-python-64m.txt'],
+        ['smaps_rollup', 'proc-pid-smaps_rollup-python-64m.txt'],
+        ['cmdline', 'proc-pid-cmdline-python-64m.bin'],
+      ]) {
+        await copyFile(fixturePath('linux', fixture!), path.join(root, String(pid), file!));
+      }
+    }
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /** How many turns the event loop took while `work` ran. */
+  async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+    let turns = 0;
+    let running = true;
+    const turn = (): void => {
+      if (!running) return;
+      turns += 1;
+      setImmediate(turn);
+    };
+    setImmediate(turn);
+    await work();
+    running = false;
+    return turns;
+  }
+
+  it('lets the event loop run while it reads: a sample due meanwhile is not held up by the whole table', async () => {
+    const inspector = new LinuxProcessInspector(root);
+    const table = new LinuxProcessTable(root);
+    // 100 processes, 16 per stretch: at least 6 turns; the PSS of 25 candidates, one per stretch: 24 more.
+    expect(await turnsDuring(() => inspector.list())).toBeGreaterThanOrEqual(6);
+    expect(await turnsDuring(() => table.list())).toBeGreaterThanOrEqual(6);
+    expect(await turnsDuring(() => inspector.heaviest(10))).toBeGreaterThanOrEqual(30);
+    expect(await inspector.list()).toHaveLength(PIDS);
+    expect(await inspector.heaviest(10)).toHaveLength(10);
   });
 });
 

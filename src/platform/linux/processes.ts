@@ -1,9 +1,33 @@
-/** The process table on Linux, from /proc (no child process). */
+/**
+ * The process table on Linux, from /proc (no child process). The files are read synchronously,
+ * a few per process, but never the whole table in one go: the readers yield to the event loop
+ * every {@link YIELD_EVERY} processes (after each smaps_rollup, which walks the process's
+ * mappings), so a memory sample due meanwhile waits for a few of them, not for all (npm run
+ * bench:processes measures the longest hold).
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { MemoryUse, ProcessDetails, ProcessInfo, ProcessInspector, ProcessTable } from '../../ports/processes.js';
 
 /** Clock ticks per second in /proc/PID/stat: USER_HZ, 100 on every Linux ABI headroom runs on (`getconf CLK_TCK`). */
 const USER_HZ = 100;
+
+/** Processes whose stat/status/cmdline are read between two yields to the event loop. */
+export const YIELD_EVERY = 16;
+/** Processes whose smaps_rollup is read between two yields: one, since one of a large process took 0.5–2 ms here. */
+export const PSS_YIELD_EVERY = 1;
+
+/** Lets the event loop run (timers, I/O) before the next stretch of reads. */
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Calls `read` for each item, yielding to the event loop every `every` items. */
+async function inStretches<T>(items: readonly T[], every: number, read: (item: T) => void): Promise<void> {
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % every === 0) await yieldToLoop();
+    read(items[i]!);
+  }
+}
 
 /** Reads the parent pid from /proc/PID/stat: the fourth field, after the command in parentheses. */
 export function parseStatPpid(stat: string): number | null {
@@ -43,10 +67,10 @@ export function parseStatusUid(status: string): number | null {
 export class LinuxProcessTable implements ProcessTable {
   constructor(private readonly procRoot: string) {}
 
-  list(): Promise<ProcessInfo[]> {
+  async list(): Promise<ProcessInfo[]> {
     const processes: ProcessInfo[] = [];
-    for (const entry of readdirSync(this.procRoot)) {
-      if (!/^\d+$/.test(entry)) continue;
+    const entries = readdirSync(this.procRoot).filter((entry) => /^\d+$/.test(entry));
+    await inStretches(entries, YIELD_EVERY, (entry) => {
       try {
         const ppid = parseStatPpid(readFileSync(`${this.procRoot}/${entry}/stat`, 'utf8'));
         const command = readFileSync(`${this.procRoot}/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
@@ -54,8 +78,8 @@ export class LinuxProcessTable implements ProcessTable {
       } catch {
         // The process ended while we read it.
       }
-    }
-    return Promise.resolve(processes);
+    });
+    return processes;
   }
 
   ownerUid(pid: number): Promise<number | null> {
@@ -75,28 +99,29 @@ export class LinuxProcessTable implements ProcessTable {
 export class LinuxProcessInspector implements ProcessInspector {
   constructor(private readonly processRoot: string) {}
 
-  list(): Promise<ProcessDetails[]> {
+  async list(): Promise<ProcessDetails[]> {
     const processes: ProcessDetails[] = [];
-    for (const pid of this.pids()) {
+    await inStretches(this.pids(), YIELD_EVERY, (pid) => {
       const details = this.read(pid);
       if (details) processes.push(details);
-    }
-    return Promise.resolve(processes);
+    });
+    return processes;
   }
 
   get(pid: number): Promise<ProcessDetails | null> {
     return Promise.resolve(this.read(pid));
   }
 
-  heaviest(limit: number): Promise<MemoryUse[]> {
+  async heaviest(limit: number): Promise<MemoryUse[]> {
     const byRss: Array<{ pid: number; rssBytes: number }> = [];
-    for (const pid of this.pids()) {
+    await inStretches(this.pids(), YIELD_EVERY, (pid) => {
       const rssBytes = parseStatusRssBytes(this.text(pid, 'status') ?? '');
       if (rssBytes !== null) byRss.push({ pid, rssBytes });
-    }
+    });
     byRss.sort((a, b) => b.rssBytes - a.rssBytes);
-    const uses = byRss.slice(0, limit * 2 + PSS_CANDIDATES_EXTRA).map(({ pid, rssBytes }) => this.useOf(pid, rssBytes));
-    return Promise.resolve(uses.sort((a, b) => b.bytes - a.bytes).slice(0, limit));
+    const uses: MemoryUse[] = [];
+    await inStretches(byRss.slice(0, limit * 2 + PSS_CANDIDATES_EXTRA), PSS_YIELD_EVERY, ({ pid, rssBytes }) => void uses.push(this.useOf(pid, rssBytes)));
+    return uses.sort((a, b) => b.bytes - a.bytes).slice(0, limit);
   }
 
   memoryOf(pid: number): Promise<MemoryUse | null> {
