@@ -118,22 +118,36 @@ describe('ActionExecutor: kill (docker.allow.killProcesses)', () => {
 
   it('SIGTERM, then SIGKILL after the grace period, while the pid is still your limactl', async () => {
     const ours: PidOwner = { state: 'alive', name: 'limactl', uid: 501, startedAt: 1_000_000 };
-    const { exec, sent, clock } = executor(undefined, { pids: owners(ours, ours) });
-    expect(await exec.execute(kill)).toMatchObject({ ok: true, detail: 'limactl (pid 612) sent SIGKILL' });
+    const sent: Array<[number, string]> = [];
+    // It ignores SIGTERM and goes at SIGKILL.
+    const signaller = { ownUid: 501, ownPid: 1, alive: () => !sent.some(([, s]) => s === 'SIGKILL'), send: (pid: number, signal: NodeJS.Signals) => (sent.push([pid, signal]), true) };
+    const { exec, clock } = executor(undefined, { pids: owners(ours, ours), signaller });
+    expect(await exec.execute(kill)).toMatchObject({ ok: true, detail: 'limactl (pid 612) ended after SIGKILL' });
     expect(sent).toEqual([[612, 'SIGTERM'], [612, 'SIGKILL']]);
-    expect(clock.sleeps).toEqual([5000]);
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(5000);
   });
 
   it('sends nothing when the pid now names another program or another process', async () => {
     for (const other of [{ state: 'alive', name: 'Safari', uid: 501, startedAt: 1_000_000 }, { state: 'alive', name: 'limactl', uid: 501, startedAt: 9_000_000 }, { state: 'alive', name: 'limactl', uid: 0, startedAt: 1_000_000 }] as PidOwner[]) {
       const { exec, sent } = executor(undefined, { pids: owners(other) });
-      expect(await exec.execute(kill)).toMatchObject({ ok: true, detail: 'pid 612 no longer names your limactl: nothing sent' });
+      expect(await exec.execute(kill)).toMatchObject({ ok: true, detail: 'limactl (pid 612): nothing sent: its pid now belongs to another process' });
       expect(sent).toEqual([]);
     }
   });
 });
 
 describe('ActionExecutor: kill needs the start time read', () => {
+  it('sends no SIGKILL once headroom is stopping', async () => {
+    const sent: Array<[number, string]> = [];
+    const stop = new AbortController();
+    const signaller = { ownUid: 501, ownPid: 1, alive: () => true, send: (pid: number, signal: NodeJS.Signals) => (sent.push([pid, signal]), stop.abort(), true) };
+    const ours: PidOwner = { state: 'alive', name: 'limactl', uid: 501, startedAt: 1_000_000 };
+    const { exec } = executor(undefined, { pids: { lookup: () => Promise.resolve(ours) }, signaller });
+    const outcome = await exec.execute({ kind: 'kill', tier: 'destructive', key: 'k', pid: 612, name: 'limactl', startedAt: 1_000_000, reason: 'r' }, stop.signal);
+    expect(outcome).toMatchObject({ ok: false, detail: 'limactl (pid 612): headroom is stopping: SIGKILL was not sent' });
+    expect(sent).toEqual([[612, 'SIGTERM']]);
+  });
+
   const kill: Action = { kind: 'kill', tier: 'destructive', key: 'kill:612', pid: 612, name: 'limactl', startedAt: 1_000_000, reason: 'r' };
   const ours: PidOwner = { state: 'alive', name: 'limactl', uid: 501, startedAt: 1_000_000 };
   const unreadable: PidOwner = { state: 'alive', name: 'limactl', uid: 501, startedAt: null };
@@ -144,13 +158,15 @@ describe('ActionExecutor: kill needs the start time read', () => {
 
   it('sends nothing when the start time cannot be read before SIGTERM', async () => {
     const { exec, sent } = executor(undefined, { pids: owners(unreadable) });
-    expect(await exec.execute(kill)).toMatchObject({ ok: true, detail: 'pid 612 no longer names your limactl: nothing sent' });
+    expect(await exec.execute(kill)).toMatchObject({ ok: false, detail: 'limactl (pid 612): nothing sent: its start time cannot be read' });
     expect(sent).toEqual([]);
   });
 
   it('sends no SIGKILL when the start time cannot be read at the re-check after the grace period', async () => {
-    const { exec, sent } = executor(undefined, { pids: owners(ours, unreadable) });
-    expect(await exec.execute(kill)).toMatchObject({ ok: true, detail: 'limactl (pid 612) ended after SIGTERM' });
+    const sent: Array<[number, string]> = [];
+    const signaller = { ownUid: 501, ownPid: 1, alive: () => true, send: (pid: number, signal: NodeJS.Signals) => (sent.push([pid, signal]), true) };
+    const { exec } = executor(undefined, { pids: owners(ours, unreadable), signaller });
+    expect(await exec.execute(kill)).toMatchObject({ ok: false, detail: 'limactl (pid 612): it outlived SIGTERM, and SIGKILL was not sent: its start time cannot be read' });
     expect(sent).toEqual([[612, 'SIGTERM']]);
   });
 });

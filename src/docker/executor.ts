@@ -17,6 +17,7 @@ import { failureModeOf, type FailureMode } from './failure-modes.js';
 import { lastError, parseLogrus } from './logrus.js';
 import { START_SLACK_MS } from './pid-files.js';
 import type { Action } from './types.js';
+import { escalate, type Recheck } from '../processes/escalate.js';
 
 /** How an action went. */
 export interface ActionOutcome {
@@ -178,20 +179,32 @@ export class ActionExecutor {
     }
   }
 
-  /** SIGTERM, a grace period, then SIGKILL; each only while the pid still names the same program of this user, started when it was. */
+  /**
+   * SIGTERM, a grace period, then SIGKILL, through the one escalation (processes/escalate.ts):
+   * each signal only right after a look says the pid still names the same program of this user,
+   * started when it was (a start that cannot be read proves nothing), and none once headroom stops.
+   */
   private async kill(action: Extract<Action, { kind: 'kill' }>, signal?: AbortSignal): Promise<ActionOutcome> {
-    const still = async (): Promise<boolean> => {
-      const owner = await this.deps.pids.lookup(action.pid, signal);
-      if (owner.state !== 'alive' || owner.name !== action.name || owner.uid !== this.deps.signaller.ownUid) return false;
-      // The same start time, read on both sides: a start that cannot be read proves nothing.
-      return owner.startedAt !== null && Math.abs(owner.startedAt - action.startedAt) <= START_SLACK_MS;
+    const { pids, signaller, clock, killGraceMs } = this.deps;
+    const recheck = async (): Promise<Recheck> => {
+      const owner = await pids.lookup(action.pid, signal);
+      if (owner.state === 'dead') return { kind: 'gone' };
+      if (owner.state === 'unknown') return { kind: 'keep', why: `who it is cannot be told (${owner.error})` };
+      if (owner.name !== action.name || owner.uid !== signaller.ownUid) return { kind: 'replaced' };
+      if (owner.startedAt === null) return { kind: 'keep', why: 'its start time cannot be read' };
+      return Math.abs(owner.startedAt - action.startedAt) <= START_SLACK_MS ? { kind: 'same' } : { kind: 'replaced' };
     };
     const result = (ok: boolean, detail: string): ActionOutcome => ({ action, ok, dryRun: false, detail });
-    if (!(await still())) return result(true, `pid ${action.pid} no longer names your ${action.name}: nothing sent`);
-    if (!this.deps.signaller.send(action.pid, 'SIGTERM')) return result(false, `could not signal pid ${action.pid}`);
-    await this.deps.clock.sleep(this.deps.killGraceMs, signal);
-    if (!(await still())) return result(true, `${action.name} (pid ${action.pid}) ended after SIGTERM`);
-    return this.deps.signaller.send(action.pid, 'SIGKILL') ? result(true, `${action.name} (pid ${action.pid}) sent SIGKILL`) : result(false, `could not SIGKILL pid ${action.pid}`);
+    const outcome = await escalate({ signaller, clock, stop: signal }, { pid: action.pid, recheck, graceMs: killGraceMs, kill: true });
+    const what = `${action.name} (pid ${action.pid})`;
+    switch (outcome.kind) {
+      case 'left-alone':
+        return outcome.sent === null ? result(outcome.gone, `${what}: nothing sent: ${outcome.why}`) : result(false, `${what}: ${outcome.why}`);
+      case 'exited':
+        return result(true, `${what} ended after ${outcome.signal}${outcome.pidReused ? ' (its pid now names another process)' : ''}`);
+      case 'still-running':
+        return result(false, `${what} still runs after ${outcome.signal}`);
+    }
   }
 }
 
