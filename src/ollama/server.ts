@@ -13,6 +13,7 @@ import type { AppSpec, ManagedApp, ManagerStatus, ProcessManager } from '../port
 import type { ProcessInfo, ProcessTable, Signaller } from '../ports/processes.js';
 import type { ServerProbe } from '../ports/serving.js';
 import { envDrift, judgeEnv, safetyRequirements, type EnvSafety, type OllamaEnvSettings } from './safe-env.js';
+import { escalate, type Recheck } from '../processes/escalate.js';
 import { BREW_SERVICE_LABEL, classifyServer, describeOwner, isOllamaProcess, planServe, type ServeAction, type ServePlan, type ServerOwner } from './serving.js';
 
 /** The name of headroom's app in its pm2. */
@@ -469,17 +470,30 @@ export class OllamaServer {
 
   /** SIGTERM to a process of headroom's user (never headroom itself), then waits for it to go. */
   private async terminate(pid: number, what: string): Promise<{ line: string; failed?: boolean }> {
-    const { processes, signaller } = this.deps;
+    const { processes, signaller, clock } = this.deps;
     if (pid === signaller.ownPid || (await processes.ownerUid(pid)) !== signaller.ownUid) {
       return { line: `${what} (pid ${pid}) is not a process of headroom's user: headroom does not signal it`, failed: true };
     }
-    // Re-check right before the signal: the pid may have ended and been reused since the look.
-    const entry = (await processes.list().catch(() => [])).find((p) => p.pid === pid);
-    if (!entry) return { line: `stopped ${what} (pid ${pid} had already exited)` };
-    if (!isOllamaProcess(entry.command)) return { line: `pid ${pid} is no longer ${what} (${entry.command}): headroom does not signal it`, failed: true };
-    signaller.send(pid, 'SIGTERM');
-    const gone = await this.waitFor(async () => (await processes.ownerUid(pid)) === null, PORT_WAIT_MS);
-    return gone ? { line: `stopped ${what} (SIGTERM to pid ${pid})` } : { line: `${what} (pid ${pid}) still runs ${PORT_WAIT_MS} ms after SIGTERM`, failed: true };
+    // The shared escalation, SIGTERM only: the look right before the signal catches a pid that
+    // ended and was reused since the plan was made.
+    let seen = ''; // the command the pid names at the look, for the message
+    const recheck = async (): Promise<Recheck> => {
+      const entry = (await processes.list().catch(() => [])).find((p) => p.pid === pid);
+      if (!entry) return { kind: 'gone' };
+      seen = entry.command;
+      return isOllamaProcess(entry.command) ? { kind: 'same' } : { kind: 'replaced' };
+    };
+    const outcome = await escalate({ signaller, clock, stop: this.abort.signal }, { pid, recheck, graceMs: PORT_WAIT_MS, kill: false });
+    switch (outcome.kind) {
+      case 'exited':
+        return { line: `stopped ${what} (SIGTERM to pid ${pid})` };
+      case 'still-running':
+        return { line: `${what} (pid ${pid}) still runs ${PORT_WAIT_MS} ms after SIGTERM`, failed: true };
+      case 'left-alone':
+        if (outcome.found === 'gone') return { line: `stopped ${what} (pid ${pid} had already exited)` };
+        if (outcome.found === 'replaced') return { line: `pid ${pid} is no longer ${what} (${seen}): headroom does not signal it`, failed: true };
+        return { line: `did not stop ${what} (pid ${pid}): ${outcome.why}`, failed: true };
+    }
   }
 
   /** Polls `check` until it is true, `timeoutMs` passes, or headroom stops. */

@@ -93,10 +93,10 @@ describe('escalate', () => {
 
     const gone = new OnePid([]);
     gone.holder = null;
-    expect(await run(gone).outcome).toEqual({ kind: 'left-alone', why: 'it is gone', sent: null, gone: true });
+    expect(await run(gone).outcome).toEqual({ kind: 'left-alone', why: 'it is gone', sent: null, gone: true, found: 'gone' });
     const replaced = new OnePid([]);
     replaced.holder = 'later';
-    expect(await run(replaced).outcome).toEqual({ kind: 'left-alone', why: 'its pid now belongs to another process', sent: null, gone: true });
+    expect(await run(replaced).outcome).toEqual({ kind: 'left-alone', why: 'its pid now belongs to another process', sent: null, gone: true, found: 'replaced' });
     expect([...gone.sent, ...replaced.sent]).toEqual([]);
   });
 

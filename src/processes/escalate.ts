@@ -45,7 +45,7 @@ export interface EscalationDeps {
 
 /** How an escalation ended. `sent`: the last signal sent, if any. */
 export type EscalationOutcome =
-  | { kind: 'left-alone'; why: string; sent: 'SIGTERM' | null; gone: boolean }
+  | { kind: 'left-alone'; why: string; sent: 'SIGTERM' | null; gone: boolean; found?: Exclude<Recheck['kind'], 'same'> }
   | { kind: 'exited'; signal: 'SIGTERM' | 'SIGKILL'; afterMs: number; pidReused?: true }
   | { kind: 'still-running'; signal: 'SIGTERM' | 'SIGKILL'; afterMs: number };
 
@@ -87,7 +87,7 @@ export async function escalate(deps: EscalationDeps, escalation: Escalation): Pr
 
   if (stop?.aborted) return { kind: 'left-alone', why: STOPPING, sent: null, gone: false };
   const before = await recheck();
-  if (before.kind !== 'same') return { kind: 'left-alone', why: whyOf(before), sent: null, gone: before.kind !== 'keep' };
+  if (before.kind !== 'same') return { kind: 'left-alone', why: whyOf(before), sent: null, gone: before.kind !== 'keep', found: before.kind };
   // The look took time: headroom may have been told to stop meanwhile.
   if (stop?.aborted) return { kind: 'left-alone', why: STOPPING, sent: null, gone: false };
   if (!signaller.send(pid, 'SIGTERM')) {
