@@ -152,7 +152,7 @@ export class Guard {
     const read = watcher.read(force);
     const budget = new AbortController();
     const reading = await Promise.race([read, clock.sleep(readBudgetMs, budget.signal).then(() => null)]);
-    budget.abort();
+    budget.abort('read done'); // a reason of our own: without one, abort() builds a DOMException with a stack
     return reading ?? watcher.current;
   }
 

@@ -1,9 +1,10 @@
 /**
- * headroom's Ollama client: plain HTTP with fetch, a timeout on every call, and zod checks on
- * every answer. Not the official `ollama` package: it has no per-call timeout for non-streamed
- * calls (only a custom fetch can add one), does not check answers (a garbled body becomes
- * undefined fields), prints "Getting text from response" to the console on a non-JSON error
- * body, and its types lack `context_length` (../shared/docs/ollama.md §6).
+ * headroom's Ollama client: plain HTTP (node:http on a keep-alive agent, http-exchange.ts), a
+ * timeout on every call, and zod checks on every answer. Not the official `ollama` package: it
+ * has no per-call timeout for non-streamed calls (only a custom fetch can add one), does not
+ * check answers (a garbled body becomes undefined fields), prints "Getting text from response"
+ * to the console on a non-JSON error body, and its types lack `context_length`
+ * (../shared/docs/ollama.md §6).
  */
 import type { z } from 'zod';
 import {
@@ -16,6 +17,7 @@ import {
   type OllamaApi,
   type ProbeApi,
 } from '../ports/ollama.js';
+import { HttpExchanger, type HttpAnswer } from './http-exchange.js';
 import { isVisionModel } from './model-kind.js';
 import { modelfileBlobDigests } from './runners.js';
 import { errorSchema, generateSchema, psSchema, showSchema, tagsSchema, versionSchema } from './schemas.js';
@@ -25,16 +27,13 @@ export interface OllamaClientOptions {
   baseUrl: string;
   /** Per call; the daemon uses `ollama.timeoutMs`. */
   timeoutMs: number;
-  fetch?: typeof fetch;
 }
 
 /** The HTTP client for one Ollama server. */
 export class OllamaHttpClient implements OllamaApi, ProbeApi {
-  private readonly fetch: typeof fetch;
+  private readonly http = new HttpExchanger();
 
-  constructor(private readonly options: OllamaClientOptions) {
-    this.fetch = options.fetch ?? globalThis.fetch;
-  }
+  constructor(private readonly options: OllamaClientOptions) {}
 
   /** The server's base URL, e.g. http://127.0.0.1:11434. */
   get baseUrl(): string {
@@ -115,26 +114,25 @@ export class OllamaHttpClient implements OllamaApi, ProbeApi {
   ): Promise<z.output<S>> {
     const what = `${method} ${path}`;
     const timeoutMs = per.timeoutMs ?? this.options.timeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    let response: Response;
-    let text: string;
+    let answer: HttpAnswer;
     try {
-      response = await this.fetch(`${this.options.baseUrl}${path}`, {
+      answer = await this.http.send({
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: per.signal ? AbortSignal.any([timeout, per.signal]) : timeout,
+        url: `${this.options.baseUrl}${path}`,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        timeoutMs,
+        signal: per.signal,
       });
-      text = await response.text();
     } catch (error) {
-      if (per.signal?.aborted && !timeout.aborted) throw new OllamaError('canceled', `${what}: canceled`, undefined, { cause: error });
+      if ((error as Error).name === 'AbortError') throw new OllamaError('canceled', `${what}: canceled`, undefined, { cause: error });
       throw toTransportError(what, error, this.options.baseUrl, timeoutMs);
     }
-    if (!response.ok) {
+    const { status, text } = answer;
+    if (status < 200 || status > 299) {
       const parsed = safeJson(text);
       const detail = errorSchema.safeParse(parsed);
       const message = detail.success ? detail.data.error : text.slice(0, 200);
-      throw new OllamaError('http', `${what}: HTTP ${response.status}: ${message}`, response.status);
+      throw new OllamaError('http', `${what}: HTTP ${status}: ${message}`, status);
     }
     const parsed = safeJson(text);
     if (parsed === undefined) {
@@ -159,10 +157,10 @@ function safeJson(text: string): unknown {
 }
 
 function toTransportError(what: string, error: unknown, baseUrl: string, timeoutMs: number): OllamaError {
-  const name = (error as Error | undefined)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') {
+  if ((error as Error | undefined)?.name === 'TimeoutError') {
     return new OllamaError('timeout', `${what}: no answer from ${baseUrl} within ${timeoutMs} ms`, undefined, { cause: error });
   }
-  const code = ((error as { cause?: { code?: string } } | undefined)?.cause?.code ?? '') || (error as Error).message;
+  const failure = error as { code?: string; cause?: { code?: string }; message?: string } | undefined;
+  const code = failure?.code ?? failure?.cause?.code ?? failure?.message ?? String(error);
   return new OllamaError('unreachable', `${what}: cannot reach ${baseUrl} (${code})`, undefined, { cause: error });
 }
