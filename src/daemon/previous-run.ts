@@ -8,6 +8,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BootIdentity } from '../ports/boot.js';
+import { parseJsonObject } from '../core/json-object.js';
 
 /** What each start writes to run.json. */
 export interface RunRecord {
@@ -61,14 +62,8 @@ export function startFacts(previous: PreviousRun | null, boot: BootIdentity): St
 
 /** Parses run.json; null for anything that is not a run record. */
 export function parseRunRecord(text: string): RunRecord | null {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof data !== 'object' || data === null) return null;
-  const record = data as Partial<RunRecord>;
+  const record = parseJsonObject(text) as Partial<RunRecord> | null;
+  if (record === null) return null;
   const nullableString = (value: unknown): value is string | null => value === null || typeof value === 'string';
   const nullableNumber = (value: unknown): value is number | null => value === null || typeof value === 'number';
   if (record.schemaVersion !== 1 || typeof record.pid !== 'number' || typeof record.startedAt !== 'number') return null;

@@ -1,4 +1,5 @@
 /** `headroom logs`' filters: level, time and component, over pino's JSON lines. Pure. */
+import { parseJsonObject } from '../core/json-object.js';
 
 /** pino's levels, lowest first. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -25,14 +26,8 @@ export interface LogEntry {
 
 /** Reads a pino JSON line (level as a label, as headroom writes it, or as pino's number). */
 export function parseLogLine(line: string): LogEntry | null {
-  let data: unknown;
-  try {
-    data = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof data !== 'object' || data === null) return null;
-  const record = data as { level?: unknown; time?: unknown; component?: unknown };
+  const record = parseJsonObject(line) as { level?: unknown; time?: unknown; component?: unknown } | null;
+  if (record === null) return null;
   let level: LogLevel | null = null;
   if (typeof record.level === 'string' && (LOG_LEVELS as readonly string[]).includes(record.level)) level = record.level as LogLevel;
   else if (typeof record.level === 'number') level = LOG_LEVELS[Math.min(5, Math.max(0, Math.floor(record.level / 10) - 1))] ?? null;

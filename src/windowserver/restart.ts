@@ -11,6 +11,7 @@ import { bootChanged } from '../daemon/previous-run.js';
 import type { BootIdentity } from '../ports/boot.js';
 import type { CrashReport, WindowServerProcess } from '../ports/windowserver.js';
 import { formatDurationMs } from '../core/units.js';
+import { parseJsonObject } from '../core/json-object.js';
 
 /** What windowserver.json holds: the WindowServer last seen, and in which boot. */
 export interface WindowServerIdentity {
@@ -92,14 +93,8 @@ export function identityOf(current: WindowServerProcess, boot: BootIdentity | nu
 
 /** Parses windowserver.json; null for anything else. */
 export function parseIdentity(text: string): WindowServerIdentity | null {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof data !== 'object' || data === null) return null;
-  const record = data as Partial<WindowServerIdentity>;
+  const record = parseJsonObject(text) as Partial<WindowServerIdentity> | null;
+  if (record === null) return null;
   const nullable = (value: unknown, type: 'string' | 'number'): boolean => value === null || typeof value === type;
   if (record.schemaVersion !== 1 || typeof record.pid !== 'number' || typeof record.startKey !== 'string' || typeof record.seenAt !== 'number') return null;
   if (!nullable(record.startedAt, 'number') || !nullable(record.bootId, 'string') || !nullable(record.bootedAt, 'number')) return null;

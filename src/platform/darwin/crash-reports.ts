@@ -11,20 +11,15 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CrashReport, CrashReports } from '../../ports/windowserver.js';
+import { parseJsonObject } from '../../core/json-object.js';
 
 /** The first bytes of a report read for its header line. */
 const HEADER_BYTES = 4096;
 
 /** The header line of an `.ips` report: the process it is about, and when it was written; null for anything else. */
 export function parseIpsHeader(line: string): { name: string; at: number | null } | null {
-  let data: unknown;
-  try {
-    data = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof data !== 'object' || data === null) return null;
-  const header = data as { app_name?: unknown; name?: unknown; timestamp?: unknown };
+  const header = parseJsonObject(line) as { app_name?: unknown; name?: unknown; timestamp?: unknown } | null;
+  if (header === null) return null;
   const name = typeof header.app_name === 'string' ? header.app_name : typeof header.name === 'string' ? header.name : null;
   if (name === null) return null;
   return { name, at: typeof header.timestamp === 'string' ? parseIpsTimestamp(header.timestamp) : null };
