@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: what one memory sample costs, measured on the real daemon process.
  *
- * For each backend it starts `headroom run` (built, from dist/) at intervalMs 100, lets it warm
- * up for WARMUP samples, then reads its CPU time from /proc/<pid>/stat across MEASURED samples,
- * and its RSS at the end. The darwin backend runs against the fake `sysctl` and `vm_stat` of the
+ * For each backend it starts `headroom run` (built, from dist/) at intervalMs 100 (or at the
+ * defaults, `--real-time`; see Pace), lets it warm up, then reads its CPU time from
+ * /proc/<pid>/stat across the measured samples, and its RSS at the end. A first row measures the
+ * floor the same way: a bare Node process that wakes as often and does nothing. The darwin backend runs against the fake `sysctl` and `vm_stat` of the
  * integration tests, so its child CPU is that of sh/awk fakes, not of the real tools; the
  * daemon's own CPU (spawning, parsing, writing state) is what carries over to a Mac.
  * Child processes per sample are counted from the fakes' call logs. On darwin the WindowServer
@@ -31,8 +32,26 @@ import { measureReaction, quantile } from './bench-reaction.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
-const WARMUP = 20;
-const MEASURED = 1000;
+/**
+ * How fast the daemon runs in a measurement. The default packs 1000 samples into 100 s, with
+ * /api/ps every 2 samples and a WindowServer reading every 10 (the defaults' ratios at 1 s, the
+ * watch three times its calm rate). `--real-time` runs the defaults themselves (1 s, /api/ps
+ * every 2 s, the watch every 30 s) for 180 samples, so that what costs per wake-up, not per
+ * sample, counts as it does on a machine at rest.
+ */
+interface Pace {
+  name: string;
+  intervalMs: number;
+  pollIntervalMs: number;
+  watchIntervalMs: number;
+  warmup: number;
+  measured: number;
+}
+
+const PACKED: Pace = { name: 'intervalMs 100', intervalMs: 100, pollIntervalMs: 200, watchIntervalMs: 1000, warmup: 20, measured: 1000 };
+const REAL_TIME: Pace = { name: 'the defaults (intervalMs 1000)', intervalMs: 1000, pollIntervalMs: 2000, watchIntervalMs: 30_000, warmup: 10, measured: 180 };
+const realTime = process.argv.includes('--real-time');
+const pace = realTime ? REAL_TIME : PACKED;
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 interface ProcTimes {
@@ -108,6 +127,7 @@ interface Result {
 
 /** One backend's run; `watch: false` turns the WindowServer watch off, to see its cost by difference. */
 async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Result> {
+  const { intervalMs, pollIntervalMs, watchIntervalMs, warmup, measured } = pace;
   const home = await mkdtemp(path.join(os.tmpdir(), 'hr-bench-'));
   const streamFile = path.join(home, 'vm_stat-stream-derived.txt');
   await writeFile(streamFile, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
@@ -141,10 +161,10 @@ async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Resul
   const watchCalls = async (): Promise<number> => (await countLines(path.join(bin.dir, 'ps.argv'))) + (await countLines(path.join(bin.dir, 'pgrep.argv')));
   const proc = await makeFakeProc();
   const config = path.join(home, 'config.yaml');
-  // /api/ps is read every 200 ms: one read per two samples, the ratio of the defaults at 1 s.
+  // /api/ps is read every 2 samples, the ratio of the defaults at 1 s.
   await writeFile(
     config,
-    `daemon:\n  intervalMs: 100\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: 200\nwindowServer:\n  enabled: ${watch}\n  intervalMs: 1000\nnotify:\n  enabled: false\nlinux:\n  procRoot: ${proc.root}\n`,
+    `daemon:\n  intervalMs: ${intervalMs}\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: ${pollIntervalMs}\nwindowServer:\n  enabled: ${watch}\n  intervalMs: ${watchIntervalMs}\nnotify:\n  enabled: false\nlinux:\n  procRoot: ${proc.root}\n`,
   );
   const stateFile =
     backend === 'darwin'
@@ -156,12 +176,12 @@ async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Resul
   });
   try {
     const pid = child.pid!;
-    const startSamples = await waitForSamples(stateFile, WARMUP);
+    const startSamples = await waitForSamples(stateFile, warmup);
     const startTimes = await procTimes(pid);
     const startChildrenMs = await childrenCpuMs(pid);
     const startCalls = (await countLines(path.join(bin.dir, 'sysctl.calls'))) + (await countLines(path.join(bin.dir, 'vm_stat.calls')));
     const startWatch = await watchCalls();
-    const endSamples = await waitForSamples(stateFile, startSamples + MEASURED);
+    const endSamples = await waitForSamples(stateFile, startSamples + measured);
     const endTimes = await procTimes(pid);
     const endChildrenMs = await childrenCpuMs(pid);
     const rss = await rssBytes(pid);
@@ -192,11 +212,32 @@ async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Resul
 }
 
 const reactionTrials = 20;
-process.stderr.write(`measuring linux, darwin, then darwin without the WindowServer watch: ${WARMUP} warm-up + ${MEASURED} samples each at intervalMs 100 (about 6 min)…\n`);
+/** The floor: a Node process that wakes every `intervalMs` and does nothing, measured like the daemon. */
+async function measureFloor(): Promise<number> {
+  const { intervalMs, warmup, measured } = pace;
+  const child = spawn(process.execPath, ['-e', `setInterval(() => {}, ${intervalMs})`], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, warmup * intervalMs));
+    const start = await procTimes(child.pid!);
+    await new Promise((resolve) => setTimeout(resolve, measured * intervalMs));
+    const end = await procTimes(child.pid!);
+    return ((end.ownMs - start.ownMs) * 1000) / measured;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+const backends = realTime ? 'linux, darwin' : 'linux, darwin, then darwin without the WindowServer watch';
+const minutes = Math.round((((realTime ? 3 : 4) * (pace.warmup + pace.measured) * pace.intervalMs) / 60_000) * 1.1);
+process.stderr.write(`measuring a bare Node timer, then ${backends}: ${pace.warmup} warm-up + ${pace.measured} samples each at ${pace.name} (about ${minutes} min)…\n`);
+const floorMsPer1000 = await measureFloor();
 // One after the other: side by side, the fakes' own CPU on a 2-core machine skews both figures.
-const results = [await measure('linux'), await measure('darwin'), await measure('darwin', false)];
-console.log(`\nheadroom sampling cost (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores)\n`);
+const results = realTime ? [await measure('linux'), await measure('darwin')] : [await measure('linux'), await measure('darwin'), await measure('darwin', false)];
+const perSecond = 1000 / pace.intervalMs;
+console.log(`\nheadroom sampling cost at ${pace.name} (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores)\n`);
 console.log('backend                         daemon CPU / 1000 samples  = % of one core at 1 s  children CPU / 1000  RSS after  children / sample  watch / sample  long-lived');
+console.log([`bare Node timer (the floor)`.padEnd(31), `${floorMsPer1000.toFixed(0)} ms`.padStart(25), `${(floorMsPer1000 / 1000 / 10).toFixed(3)}%`.padStart(23)].join(' '));
 for (const r of results) {
   console.log(
     [
@@ -212,9 +253,12 @@ for (const r of results) {
   );
 }
 console.log('\n% of one core at 1 s = CPU per sample / 1000 ms. darwin children are sh/awk fakes, not sysctl itself.');
+console.log('"bare Node timer": `node -e "setInterval(() => {}, intervalMs)"`, what one wake-up costs on this machine.');
 console.log('"children / sample": sysctl runs in the measured window (the darwin ones are started by the xargs pump,');
 console.log('not by the daemon); "watch / sample": the WindowServer watch\'s ps (and pgrep) runs, started by the daemon,');
-console.log('at one reading per 10 samples; "long-lived": vm_stat streams and xargs pumps started over the whole run.');
+console.log(`at one reading per ${(pace.watchIntervalMs / pace.intervalMs).toFixed(0)} samples; "long-lived": vm_stat streams and xargs pumps started over the whole run.`);
+if (perSecond !== 1) console.log(`/api/ps every ${pace.pollIntervalMs / pace.intervalMs} samples, as at the defaults.`);
+if (realTime) process.exit(0);
 if (process.argv.includes('--sampling-only')) process.exit(0);
 
 process.stderr.write(`\nmeasuring reaction latency: ${reactionTrials} trials each, intervalMs 1000 and 250, from normal and from warn (about 4 min)…\n`);

@@ -1,8 +1,11 @@
 /**
- * The LaunchAgent's plist: what `headroom install` writes, built as an object and rendered by the
- * `plist` library (which escapes every value, so a home folder with `&` or `<` still gives a
- * valid file). Pure. The keys and why: ../../docs/launchd.md.
+ * The LaunchAgent's plist: what `headroom install` writes. The keys live in the template
+ * launchd/headroom.plist.template; this module parses it, fills in each `${name}` and renders the
+ * result with the `plist` library, which escapes every value, so a home folder with `&` or `<`
+ * still gives a valid file. Pure but for reading the shipped template. The keys and why:
+ * ../../docs/launchd.md.
  */
+import { readFileSync } from 'node:fs';
 import { build, parse, type PlistValue } from 'plist';
 
 /** A plist dict. */
@@ -10,6 +13,9 @@ export type PlistDict = { [key: string]: PlistValue };
 
 /** PATH for the agent: launchd's default is /usr/bin:/bin:/usr/sbin:/sbin, without Homebrew's ollama, colima and docker. */
 export const AGENT_PATH_DIRS = ['/opt/homebrew/bin', '/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin'];
+
+/** The template shipped in the package's launchd/ folder (dist/launchd/plist.js is two levels below the root). */
+export const AGENT_TEMPLATE_FILE = new URL('../../launchd/headroom.plist.template', import.meta.url);
 
 /** What the plist is made from. */
 export interface AgentSpec {
@@ -28,33 +34,85 @@ export interface AgentSpec {
   exitTimeoutS: number;
 }
 
-/** The launchd keys, as an object (what `plist.parse` of the file gives back). */
-export function agentPlistObject(spec: AgentSpec): PlistDict {
-  const programArguments = [spec.nodePath, spec.entryScript, 'run', ...(spec.configFile ? ['--config', spec.configFile] : [])];
+/** A template that is not a plist dict, or names a value the spec does not have. */
+export class AgentTemplateError extends Error {}
+
+let shippedTemplate: string | null = null;
+
+/** The shipped template's text, read once. */
+function readShippedTemplate(): string {
+  shippedTemplate ??= readFileSync(AGENT_TEMPLATE_FILE, 'utf8');
+  return shippedTemplate;
+}
+
+/** The values a template may name: a string goes into text, a number replaces a whole value, a list is spread into its array. */
+function templateValues(spec: AgentSpec): Record<string, string | number | string[]> {
   // The folder of this node first: pm2's agent and any `#!/usr/bin/env node` child find the same node.
   const nodeDir = spec.nodePath.slice(0, spec.nodePath.lastIndexOf('/'));
-  const pathDirs = [nodeDir, ...AGENT_PATH_DIRS.filter((dir) => dir !== nodeDir)];
   return {
-    Label: spec.label,
-    ProgramArguments: programArguments,
-    RunAtLoad: true,
-    // Not `true`: that would also restart a clean stop. SuccessfulExit=false restarts after a
-    // non-zero exit and after jetsam's SIGKILL (Crashed=true covers crash signals only).
-    KeepAlive: { SuccessfulExit: false },
-    ThrottleInterval: 30,
-    // Background is throttled, and osascript's Apple Events fail there (-1712).
-    ProcessType: 'Standard',
-    ExitTimeOut: spec.exitTimeoutS,
-    WorkingDirectory: spec.stateDir,
-    EnvironmentVariables: { PATH: pathDirs.join(':') },
-    StandardOutPath: `${spec.logDir}/launchd.out.log`,
-    StandardErrorPath: `${spec.logDir}/launchd.err.log`,
+    label: spec.label,
+    nodePath: spec.nodePath,
+    entryScript: spec.entryScript,
+    configArgs: spec.configFile ? ['--config', spec.configFile] : [],
+    exitTimeoutS: spec.exitTimeoutS,
+    stateDir: spec.stateDir,
+    logDir: spec.logDir,
+    path: [nodeDir, ...AGENT_PATH_DIRS.filter((dir) => dir !== nodeDir)].join(':'),
   };
 }
 
+const PLACEHOLDER = /\$\{(\w+)\}/g;
+const WHOLE_PLACEHOLDER = /^\$\{(\w+)\}$/;
+
+/** The launchd keys, as an object (what `plist.parse` of the written file gives back). */
+export function agentPlistObject(spec: AgentSpec, templateText: string = readShippedTemplate()): PlistDict {
+  let template: PlistValue;
+  try {
+    template = parse(templateText);
+  } catch (error) {
+    throw new AgentTemplateError(`the LaunchAgent template is not a plist: ${(error as Error).message}`, { cause: error });
+  }
+  if (typeof template !== 'object' || template === null || Array.isArray(template) || template instanceof Date || Buffer.isBuffer(template)) {
+    throw new AgentTemplateError('the LaunchAgent template is not a plist dict');
+  }
+  const values = templateValues(spec);
+  const valueOf = (name: string): string | number | string[] => {
+    const value = values[name];
+    if (value === undefined) throw new AgentTemplateError(`the LaunchAgent template names \${${name}}, which headroom does not fill in`);
+    return value;
+  };
+  const fill = (value: PlistValue): PlistValue[] => {
+    if (typeof value === 'string') {
+      const whole = WHOLE_PLACEHOLDER.exec(value);
+      if (whole) {
+        const filled = valueOf(whole[1] ?? '');
+        return Array.isArray(filled) ? filled : [filled];
+      }
+      return [
+        value.replace(PLACEHOLDER, (_match, name: string) => {
+          const filled = valueOf(name);
+          if (Array.isArray(filled)) throw new AgentTemplateError(`the LaunchAgent template puts \${${name}} inside a text; it fills an array`);
+          return String(filled);
+        }),
+      ];
+    }
+    if (Array.isArray(value)) return [value.flatMap(fill)];
+    if (typeof value === 'object' && value !== null && !(value instanceof Date) && !Buffer.isBuffer(value)) {
+      return [Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, one(key, inner)]))];
+    }
+    return [value];
+  };
+  const one = (key: string, value: PlistValue): PlistValue => {
+    const filled = fill(value);
+    if (filled.length !== 1) throw new AgentTemplateError(`the LaunchAgent template's ${key} takes one value, not a list`);
+    return filled[0] as PlistValue;
+  };
+  return one('plist', template) as PlistDict;
+}
+
 /** The plist file's text. */
-export function renderAgentPlist(spec: AgentSpec): string {
-  return `${build(agentPlistObject(spec))}\n`;
+export function renderAgentPlist(spec: AgentSpec, templateText?: string): string {
+  return `${build(agentPlistObject(spec, templateText))}\n`;
 }
 
 /**

@@ -93,6 +93,10 @@ describe('protectionOf', () => {
     expect(protectionOf(nested.get(61950)!, nested, HEADROOM, [])).toBe('Ollama (freed by unloading models, never by a signal)');
   });
 
+  it('protects kernel_task by name too, whatever its pid (no capture shows it off pid 0: the name rule stands alone here)', () => {
+    expect(protectionOf({ pid: 4242, command: 'kernel_task' }, BY_PID, HEADROOM, [])).toBe('a system process (kernel_task)');
+  });
+
   it('ends on a parent chain that loops', () => {
     const loop = new Map([
       [10, { ppid: 11 }],

@@ -97,6 +97,25 @@ describe('the daemon on linux (fake proc root)', () => {
     expect(final?.memory?.errors).toBeUndefined();
   });
 
+  it('prints pretty log lines on stdout with log.stdout pretty, and nothing by default when stdout is no terminal', async () => {
+    const quiet = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
+    await waitFor(async () => (await readJson<DaemonState>(stateFile))?.pid === quiet.pid, 15_000, 'the daemon');
+    quiet.kill('SIGTERM');
+    expect(await quiet).toMatchObject({ exitCode: 0, stdout: '' });
+
+    const prettyConfig = path.join(sandbox.home, 'pretty.yaml');
+    await writeFile(prettyConfig, `${await readFile(config, 'utf8')}log:\n  stdout: pretty\n`);
+    const daemon = start(['run', '--platform', 'linux', '--config', prettyConfig], sandbox.env);
+    await waitFor(async () => (await readJson<DaemonState>(stateFile))?.pid === daemon.pid, 15_000, 'the daemon');
+    daemon.kill('SIGTERM');
+    const { exitCode, stdout } = await daemon;
+    expect(exitCode).toBe(0);
+    const lines = String(stdout).trim().split('\n');
+    // pino-pretty's shape: "[HH:MM:ss.lll] INFO: message", then the fields indented; no JSON line.
+    expect(lines.some((line) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: headroom stopped$/.test(line))).toBe(true);
+    expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
+  });
+
   it('tells at start whether the run before stopped cleanly and whether the machine rebooted since', async () => {
     const runOnce = async (stopWith: 'SIGTERM' | 'SIGKILL'): Promise<DaemonState> => {
       const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);

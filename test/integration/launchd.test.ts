@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'plist';
@@ -135,6 +135,30 @@ describe('the LaunchAgent commands (--platform darwin, against fake launchctl, p
       expect((await launchctlCalls()).filter((argv) => argv[0] !== 'print')).toEqual([]);
     } finally {
       await dryHome.cleanup();
+    }
+  });
+
+  it('uses launchd.label for the plist name, the Label and the launchctl target; a label that is not reverse-DNS is a config error', async () => {
+    const labelled = await makeSandbox(fakes.dir);
+    try {
+      const config = path.join(labelled.home, 'headroom.yaml');
+      writeFileSync(config, 'launchd:\n  label: com.example.headroom-lab\n');
+      await fakes.setLoaded(false);
+      const result = await runCliProcess(['install', '--platform', 'darwin', '--config', config], labelled.env);
+      expect(result.exitCode).toBe(0);
+      const file = path.join(labelled.home, 'Library', 'LaunchAgents', 'com.example.headroom-lab.plist');
+      expect((parse(readFileSync(file, 'utf8')) as { Label: string; ProgramArguments: string[] })).toMatchObject({ Label: 'com.example.headroom-lab', ProgramArguments: [process.execPath, CLI, 'run', '--config', config] });
+      expect(await launchctlCalls()).toEqual([
+        ['print', 'gui/501/com.example.headroom-lab'],
+        ['bootstrap', 'gui/501', file],
+      ]);
+      writeFileSync(config, 'launchd:\n  label: headroom agent\n');
+      const bad = await runCliProcess(['install', '--platform', 'darwin', '--config', config], labelled.env);
+      expect(bad.exitCode).toBe(78);
+      expect(bad.stderr).toContain('launchd.label');
+      expect(bad.stderr).toContain('reverse-DNS');
+    } finally {
+      await labelled.cleanup();
     }
   });
 

@@ -102,6 +102,10 @@ describe('headroom ollama start|status|restart|stop, under real pm2', () => {
     const godEnv = environOf(god);
     expect(Object.values(godEnv).join('\n')).not.toContain(SECRET);
     expect(Object.keys(godEnv).filter((key) => !/^(PM2_|NODE_CHANNEL|SILENT$)/.test(key)).sort()).toEqual(['HOME', 'LANG', 'LC_ALL', 'PATH']);
+    // Run as a binary (interpreter none): pm2 executes the file itself. As a Node script, pm2 would
+    // run node with its ProcessContainerFork.js, and that would be argv[1].
+    const { argv } = (await b.get<{ argv: string[] }>('/fake/argv'))!;
+    expect(argv.slice(1)).toEqual([b.fake.binary, 'serve']);
   });
 
   it('has pm2 restart the child after a crash', async () => {

@@ -40,7 +40,7 @@ export function registerLogs(program: Command, surroundings: Surroundings, io: C
     .option('-f, --follow', 'keep printing new lines, across rotations, until Ctrl-C')
     .addOption(new Option('--level <level>', 'only this level and above').choices([...LOG_LEVELS]))
     .option('--since <when>', 'only lines since a duration ago (90s, 15m, 2h, 1d) or an ISO date or time', sinceArgument)
-    .option('--component <name>', 'only one component: daemon, guard, ollama, ollama-server, probe')
+    .option('--component <name>', 'only one component: daemon, sensor.memory, guard, ollama, ollama-server, probe, docker, windowserver, processes')
     .option('--json', 'print the raw JSON lines')
     .option('-n, --lines <count>', 'the last N matching lines (0: all)', countArgument, 100)
     .action(async (options: LogsOptions, command: Command) => {
