@@ -54,6 +54,7 @@ import { guardedRules } from './processes/rules.js';
 import type { ProtectedPid } from './processes/protect.js';
 import { previewProcesses, type ProcessPreview } from './processes/preview.js';
 import { RunRecordFiles, startFacts, type StartFacts } from './daemon/previous-run.js';
+import { installShutdownSignals } from './daemon/shutdown-signals.js';
 import { colimaProfile, resolveColimaHome, type ColimaProfile } from './docker/colima-paths.js';
 import { ActionExecutor } from './docker/executor.js';
 import { gatherFacts } from './docker/gather.js';
@@ -612,29 +613,20 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   let handle: LoggerHandle | null = null;
   let runRecord: RunRecordFiles | null = null;
   const { paths, config } = setup;
-  const deadlineMs = shutdownDeadlineMs(config);
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stop.signal.aborted) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      handle?.flush();
-      process.exit(130);
-    }
-    logger.info({ signal }, 'stopping');
-    try {
-      runRecord?.markCleanStop(Date.now());
-    } catch (error) {
-      logger.error({ err: error }, 'could not write the clean-stop marker');
-    }
-    stop.abort();
-    setTimeout(() => cancel.abort(), SHUTDOWN_CANCEL_AFTER_MS).unref();
-    setTimeout(() => {
-      logger.warn({ deadlineMs }, 'shutdown deadline reached: exiting without waiting further');
-      handle?.flush();
-      process.exit(0);
-    }, deadlineMs).unref();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const removeSignals = installShutdownSignals({
+    signals: process,
+    stop,
+    cancel,
+    cancelAfterMs: SHUTDOWN_CANCEL_AFTER_MS,
+    deadlineMs: shutdownDeadlineMs(config),
+    markCleanStop: () => runRecord?.markCleanStop(Date.now()),
+    log: { info: (fields, message) => logger.info(fields, message), warn: (fields, message) => logger.warn(fields, message), error: (fields, message) => logger.error(fields, message) },
+    flush: () => handle?.flush(),
+    exit: (code) => process.exit(code),
+    setTimer: (run, ms) => {
+      setTimeout(run, ms).unref();
+    },
+  });
 
   process.umask(0o077);
   await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
@@ -652,8 +644,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   try {
     lock = await InstanceLock.acquire(paths.socketFile, { pid: process.pid, startedAt });
   } catch (error) {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    removeSignals();
     throw error;
   }
   await chmod(paths.socketFile, 0o600);
@@ -775,8 +766,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     await sensor.close();
     const serverOutcome = await (serverStopped ?? server.shutdown());
     await lock.release();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    removeSignals();
     logger.info({ samples: daemon.current.samples, ollamaServer: serverOutcome }, 'headroom stopped');
     handle.flush();
   }

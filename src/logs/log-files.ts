@@ -7,17 +7,31 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from
 import { StringDecoder } from 'node:string_decoder';
 import { logFilesOldestFirst } from '../adapters/rotating-file.js';
 
-/** Every line of the log and its rotated files, oldest first. */
-export function readLogLines(file: string): string[] {
+/** Where a follower took over the live file: its inode, and the offset it reads on from. */
+export interface FollowStart {
+  ino: number;
+  offset: number;
+}
+
+/**
+ * Every line of the log and its rotated files, oldest first. With `handover` (a follower's
+ * start), the live file is read only up to the follower's offset, and nothing after it: the
+ * follower prints the rest, so that no line is lost or printed twice.
+ */
+export function readLogLines(file: string, handover?: FollowStart): string[] {
   const lines: string[] = [];
   for (const part of logFilesOldestFirst(file)) {
     let text: string;
+    let handedOver: boolean;
     try {
-      text = readFileSync(part, 'utf8');
+      const bytes = readFileSync(part);
+      handedOver = handover !== undefined && statSync(part).ino === handover.ino;
+      text = (handedOver ? bytes.subarray(0, handover!.offset) : bytes).toString('utf8');
     } catch {
       continue; // Rotated away between the listing and the read.
     }
     for (const line of text.split('\n')) if (line !== '') lines.push(line);
+    if (handedOver) break;
   }
   return lines;
 }
@@ -38,9 +52,22 @@ export class LogFollower {
     private readonly onLine: (line: string) => void,
   ) {}
 
-  /** Starts at the end of the live file (what is already there was read with readLogLines). */
-  start(): void {
+  /**
+   * Starts after the last whole line of the live file, and says where (read what is before it
+   * with readLogLines(file, start)); null when there is no live file yet (it is read from its
+   * start once it appears).
+   */
+  start(): FollowStart | null {
     this.open(true);
+    if (this.fd < 0) return null;
+    // A line being written is left to the follower, which prints it whole once it ends.
+    const tailBytes = Math.min(this.offset, CHUNK_BYTES);
+    const tail = Buffer.alloc(tailBytes);
+    const read = readSync(this.fd, tail, 0, tailBytes, this.offset - tailBytes);
+    const lastNewline = tail.subarray(0, read).lastIndexOf(0x0a);
+    if (lastNewline >= 0) this.offset = this.offset - tailBytes + lastNewline + 1;
+    else if (tailBytes < CHUNK_BYTES) this.offset = 0;
+    return { ino: this.ino, offset: this.offset };
   }
 
   /** Reads new lines; after a rotation, the rest of the old file first, then the new file from its start. */

@@ -56,12 +56,13 @@ export function registerLogs(program: Command, surroundings: Surroundings, io: C
         outcome.exitCode = ExitCode.ok;
         return;
       }
-      const matching = readLogLines(file).filter((line) => lineMatches(line, filter));
+      // The follower starts first, and the lines before its start are read up to it: a line written meanwhile is printed once.
+      const follower = options.follow ? new LogFollower(file, print) : null;
+      const handover = follower?.start() ?? undefined;
+      const matching = readLogLines(file, handover).filter((line) => lineMatches(line, filter));
       for (const line of options.lines > 0 ? matching.slice(-options.lines) : matching) io.stdout(pretty ? pretty(line) : `${line}\n`);
       outcome.exitCode = ExitCode.ok;
-      if (!options.follow) return;
-      const follower = new LogFollower(file, print);
-      follower.start();
+      if (!follower) return;
       const timer = setInterval(() => follower.poll(), FOLLOW_POLL_MS);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
