@@ -24,9 +24,15 @@ export function readLogLines(file: string, handover?: FollowStart): string[] {
     let text: string;
     let handedOver: boolean;
     try {
-      const bytes = readFileSync(part);
-      handedOver = handover !== undefined && statSync(part).ino === handover.ino;
-      text = (handedOver ? bytes.subarray(0, handover!.offset) : bytes).toString('utf8');
+      // The inode and the bytes from one open file: a rotation meanwhile cannot mix two files up.
+      const fd = openSync(part, 'r');
+      try {
+        handedOver = handover !== undefined && fstatSync(fd).ino === handover.ino;
+        const bytes = readFileSync(fd);
+        text = (handedOver ? bytes.subarray(0, handover!.offset) : bytes).toString('utf8');
+      } finally {
+        closeSync(fd);
+      }
     } catch {
       continue; // Rotated away between the listing and the read.
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OLLAMA_DEFAULT_URL, OllamaHostError, parseOllamaHost, resolveOllamaUrl } from './host.js';
+import { OLLAMA_DEFAULT_URL, OllamaHostError, parseOllamaHost, resolveOllamaUrl, serverListenHost } from './host.js';
 
 describe('parseOllamaHost, as Ollama reads OLLAMA_HOST', () => {
   it.each([
@@ -33,5 +33,19 @@ describe('resolveOllamaUrl', () => {
   it('reaches a wildcard listener on loopback', () => {
     expect(resolveOllamaUrl(null, { OLLAMA_HOST: '0.0.0.0' })).toBe('http://127.0.0.1:11434');
     expect(resolveOllamaUrl(null, { OLLAMA_HOST: '[::]:11434' })).toBe('http://[::1]:11434');
+  });
+});
+
+describe('serverListenHost: the OLLAMA_HOST of the server headroom runs is the address headroom talks to', () => {
+  it('follows the URL from config, else headroom\'s own OLLAMA_HOST, else the default', () => {
+    const childHost = (configUrl: string | null, env: NodeJS.ProcessEnv): string => serverListenHost(resolveOllamaUrl(configUrl, env), null);
+    expect(childHost('http://127.0.0.1:11500', { OLLAMA_HOST: '127.0.0.1:9' })).toBe('127.0.0.1:11500');
+    expect(childHost(null, { OLLAMA_HOST: '127.0.0.1:11600' })).toBe('127.0.0.1:11600');
+    expect(childHost(null, {})).toBe('127.0.0.1:11434');
+    expect(childHost(null, { OLLAMA_HOST: '[::1]:11700' })).toBe('[::1]:11700');
+  });
+
+  it('keeps a listen address set in ollama.env.OLLAMA_HOST (a wildcard, say)', () => {
+    expect(serverListenHost(resolveOllamaUrl(null, {}, '0.0.0.0:11434'), '0.0.0.0:11434')).toBe('0.0.0.0:11434');
   });
 });

@@ -94,6 +94,17 @@ describe('HttpExchanger', () => {
     await expect(http.send({ method: 'GET', url: `${server.url}/api/ps`, timeoutMs: 5000, signal: already.signal })).rejects.toMatchObject({ name: 'AbortError' });
   });
 
+  it('waits for a slow answer past the idle-socket time (a generate answers only when done), then closes the idle socket', async () => {
+    const server = await rawServer((_c, _r, socket) => setTimeout(() => answer(socket, '{"done":true}'), 300));
+    const http = new HttpExchanger({ idleSocketMs: 100 });
+    cleanups.push(() => http.close(), server.close);
+    expect(await http.send({ method: 'POST', url: `${server.url}/api/generate`, body: '{}', timeoutMs: 2000 })).toEqual({ status: 200, text: '{"done":true}' });
+    // Idle for longer than 100 ms: the next request goes over a new connection.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await http.send({ method: 'GET', url: `${server.url}/api/ps`, timeoutMs: 2000 });
+    expect(server.connections()).toBe(2);
+  });
+
   it('sends the JSON body with its content type and length', async () => {
     let head = '';
     const http = new HttpExchanger();

@@ -42,10 +42,15 @@ const IDLE_SOCKET_MS = 4000;
 
 /** Sends HTTP requests for one client; `close` drops its idle sockets. */
 export class HttpExchanger {
-  private readonly agents = {
-    'http:': new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS, maxFreeSockets: 2 }),
-    'https:': new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS, maxFreeSockets: 2 }),
-  };
+  private readonly agents: { 'http:': http.Agent; 'https:': https.Agent };
+
+  /** `idleSocketMs` closes idle sockets; it never cuts a request that waits longer for its answer. */
+  constructor({ idleSocketMs = IDLE_SOCKET_MS }: { idleSocketMs?: number } = {}) {
+    this.agents = {
+      'http:': new http.Agent({ keepAlive: true, timeout: idleSocketMs, maxFreeSockets: 2 }),
+      'https:': new https.Agent({ keepAlive: true, timeout: idleSocketMs, maxFreeSockets: 2 }),
+    };
+  }
 
   /** Resolves with any HTTP status; rejects on a transport failure, the timeout or the signal. */
   async send(exchange: HttpExchange): Promise<HttpAnswer> {
