@@ -242,6 +242,9 @@ describe('ProbeService', () => {
     samples = [memorySnapshot({ pressure: 'warn' })];
     await scheduledRun();
     expect(server.restarts).toBe(0);
+    // Logged as "skipped: pressure", at info: a skip is no failure.
+    const skips = logger.entries.filter((entry) => entry.fields.component === 'probe' && entry.message.startsWith('probe run skipped: pressure'));
+    expect(skips.map((entry) => entry.level)).toEqual(['info']);
     await scheduledRun();
     expect(server.restarts).toBe(1);
   });
