@@ -130,11 +130,15 @@ describe('the process guard on Linux, with real processes', () => {
     }, 15_000, 'the runaway outcome');
     expect(runawayEvents[0]).toMatchObject({ targetPid: runaway.pid, stage: 'critical', outcome: { kind: 'exited', signal: 'SIGKILL' } });
     const all = await events(daemon.pid);
-    expect(all.filter((e) => String(e.msg).startsWith('sent SIG')).map((e) => [e.msg, e.targetPid])).toEqual([
-      ['sent SIGTERM to a guarded process', termed.pid],
-      ['sent SIGTERM to a guarded process', runaway.pid],
-      ['sent SIGKILL to a guarded process that outlived SIGTERM', runaway.pid],
-    ]);
+    const sent = all.filter((e) => String(e.msg).startsWith('sent SIG')).map((e) => [e.msg, e.targetPid]);
+    // Both SIGTERMs go out in the same scan, each escalation on its own: their order is not fixed.
+    expect(sent.slice(0, 2)).toEqual(
+      expect.arrayContaining([
+        ['sent SIGTERM to a guarded process', termed.pid],
+        ['sent SIGTERM to a guarded process', runaway.pid],
+      ]),
+    );
+    expect(sent.slice(2)).toEqual([['sent SIGKILL to a guarded process that outlived SIGTERM', runaway.pid]]);
     expect(all.find((e) => e.msg === 'guarded pattern matches a process headroom leaves alone' && e.targetPid === daemon.pid)).toMatchObject({ why: 'protected: headroom itself', rule: 3 });
     expect([alive(bystander.pid!), alive(notified.pid!), alive(daemon.pid!)]).toEqual([true, true, true]);
     daemon.kill('SIGTERM');
