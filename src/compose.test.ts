@@ -1,11 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureLogger } from '../test/helpers/capture-logger.js';
 import { runtimePaths } from './config/paths.js';
 import { configSchema } from './config/schema.js';
-import { rotateForeignLogs, type Setup } from './compose.js';
+import type { ServerStatus } from './ollama/server.js';
+import { pm2Home, protectedPids, rotateForeignLogs, type Setup } from './compose.js';
 
 describe('rotateForeignLogs', () => {
   let dir = '';
@@ -29,5 +30,31 @@ describe('rotateForeignLogs', () => {
       ['rotated a log file another process writes', path.join(dir, 'ollama.err.log')],
       ['rotated a log file another process writes', path.join(dir, 'launchd.err.log')],
     ]);
+  });
+});
+
+describe('protectedPids', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("names headroom's pm2 daemon from pm2.pid in headroom's PM2_HOME, the Ollama server and Ollama.app, never a foreign server", () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hr-protected-'));
+    const config = configSchema.parse({ daemon: { stateDir: dir } });
+    const paths = runtimePaths(config, 'linux', dir, {});
+    expect(protectedPids(paths, null)).toEqual([]);
+    mkdirSync(pm2Home(paths), { recursive: true });
+    writeFileSync(path.join(pm2Home(paths), 'pm2.pid'), '4100\n');
+    const serving = (owner: unknown): { current: ServerStatus } => ({ current: { owner } as unknown as ServerStatus });
+    expect(protectedPids(paths, serving({ kind: 'headroom', pid: 4200 }))).toEqual([
+      { pid: 4100, what: "headroom's pm2 daemon" },
+      { pid: 4200, what: 'the Ollama server' },
+    ]);
+    expect(protectedPids(paths, serving({ kind: 'app', pid: 380, appPid: 377 })).slice(1)).toEqual([
+      { pid: 380, what: 'the Ollama server' },
+      { pid: 377, what: 'Ollama.app' },
+    ]);
+    expect(protectedPids(paths, serving({ kind: 'foreign', pid: 999, command: 'nc -l 11434' }))).toEqual([{ pid: 4100, what: "headroom's pm2 daemon" }]);
+    writeFileSync(path.join(pm2Home(paths), 'pm2.pid'), 'garbage');
+    expect(protectedPids(paths, null)).toEqual([]);
   });
 });

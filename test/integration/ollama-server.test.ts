@@ -106,6 +106,10 @@ describe('headroom ollama start|status|restart|stop, under real pm2', () => {
     // run node with its ProcessContainerFork.js, and that would be argv[1].
     const { argv } = (await b.get<{ argv: string[] }>('/fake/argv'))!;
     expect(argv.slice(1)).toEqual([b.fake.binary, 'serve']);
+    // The child's stdout goes to ollama.out.log beside headroom's log (stderr: the crash test below).
+    // pm2's daemon copies it there on its own time: wait for it.
+    const listening = `Listening on 127.0.0.1:${b.port} (version 0.32.15)`;
+    await waitFor(async () => (await readFile(path.join(b.stateDir, 'ollama.out.log'), 'utf8').catch(() => '')).includes(listening), 10_000, 'the line in ollama.out.log');
   });
 
   it('has pm2 restart the child after a crash', async () => {
