@@ -203,6 +203,42 @@ describe('headroom docker (darwin backend, fakes)', () => {
   });
 });
 
+describe('headroom docker with another Colima profile (docker.profile: work)', () => {
+  it('recovers that profile: instance colima-work, its own socket and disk, --profile work on every colima call', async () => {
+    const work = makeFakeColimaHome('work');
+    const workDocker = await new FakeDockerSocket(work.profile.dockerSocket, () => existsSync(bin.dockerUpMarker)).listen();
+    try {
+      const workEnv = { ...env, HOME: work.home };
+      const workConfig = path.join(work.home, 'config.yaml');
+      writeFileSync(workConfig, `ollama:\n  manage: false\nnotify:\n  enabled: false\ndocker:\n  profile: work\n  recheckMs: 0\n  startBackoffMs: 10\n  pingTimeoutMs: 1000\n`);
+      const haPid = work.pid('_lima/colima-work/ha.pid', 612, BEFORE_BOOT);
+      work.write('_lima/_disks/colima-work/datadisk', '');
+      work.lock('colima-work', 'colima-work');
+      bin.script('colima', [
+        // Not a capture: the default profile's captured line with the name Colima shows for another profile.
+        { args: 'status --profile work --json', exitCode: 1, stderr: 'time="2026-07-02T00:57:35+05:30" level=fatal msg="colima [profile=work] is not running"\n' },
+        { args: 'start --profile work', effect: `[ "$COLIMA_HOME" = ${JSON.stringify(work.profile.colimaHome)} ] || exit 3; [ -L "$COLIMA_HOME/_lima/_disks/colima-work/in_use_by" ] && exit 1; touch "$HERE/docker.up"` },
+      ]);
+      bin.script('limactl', [
+        { args: 'list --json colima-work', stdout: `${JSON.stringify({ name: 'colima-work', status: 'Stopped', dir: work.profile.instanceDir, vmType: 'vz', errors: [] })}\n` },
+        { args: 'disk unlock colima-work', effect: 'rm -f "$LIMA_HOME/_disks/colima-work/in_use_by"' },
+      ]);
+      const result = await runCliProcess(['docker', 'recover', '--platform', 'darwin', '--config', workConfig], workEnv);
+      expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+      expect(await joined('colima')).toEqual(['status --profile work --json', 'start --profile work']);
+      expect(await joined('limactl')).toEqual(['list --json colima-work', 'disk unlock colima-work']);
+      expect(existsSync(haPid) || work.exists('_lima/_disks/colima-work/in_use_by')).toBe(false);
+      expect(result.stdout).toContain(`done  [safe] removed ${haPid}: _lima/colima-work/ha.pid is stale`);
+      expect(result.stdout).toContain('done  [safe] disk "colima-work" unlocked');
+      // Only the work profile's socket answers (it lives under this HOME): "answers again" is its /_ping.
+      expect(result.stdout).toMatch(/^recovered: Docker answers again after remove-file, disk-unlock, start$/m);
+    } finally {
+      await workDocker.close();
+      work.cleanup();
+    }
+  });
+});
+
 describe('headroom docker on Linux: a PID recycled by an unrelated process', () => {
   it('nothing is stopped or signalled; the live processes survive; exit 1', async () => {
     // A real process stands in for the reused pid, and one named limactl for your own host agent.
