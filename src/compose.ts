@@ -274,6 +274,14 @@ export function createOllamaServer(
 /** Longest wait for one pm2 operation; starting pm2's daemon took about 0.3 s here. */
 const PM2_TIMEOUT_MS = 30_000;
 
+/** A one-shot command's log: headroom's folders (0700, created when missing) and its log file, appended to, never rotated. */
+async function openCommandLog(setup: Setup): Promise<LoggerHandle> {
+  process.umask(0o077);
+  await mkdir(setup.paths.stateDir, { recursive: true, mode: 0o700 });
+  await mkdir(setup.paths.logDir, { recursive: true, mode: 0o700 });
+  return createLogger({ level: setup.config.log.level, file: setup.paths.logFile, stdout: 'off', isTTY: false });
+}
+
 /**
  * Runs `use` with a one-shot Ollama server (the `headroom ollama` commands). With `log`, its
  * lines go to the log file and the folders pm2 writes into are made; without (status), nothing
@@ -282,10 +290,7 @@ const PM2_TIMEOUT_MS = 30_000;
 export async function withOllamaServer<T>(setup: Setup, surroundings: Surroundings, options: { dryRun: boolean; log: boolean }, use: (server: OllamaServer) => Promise<T>): Promise<T> {
   let handle: LoggerHandle | null = null;
   if (options.log) {
-    process.umask(0o077);
-    await mkdir(setup.paths.stateDir, { recursive: true, mode: 0o700 });
-    await mkdir(setup.paths.logDir, { recursive: true, mode: 0o700 });
-    handle = createLogger({ level: setup.config.log.level, file: setup.paths.logFile, stdout: 'off', isTTY: false });
+    handle = await openCommandLog(setup);
   }
   const runner = new ChildProcessRunner(surroundings.env);
   const processes = createProcessTable(setup.platform, runner, setup.paths.processRoot, setup.config.daemon.commandTimeoutMs);
@@ -338,10 +343,7 @@ function probeParts(setup: Setup, surroundings: Surroundings, deps: { sample: (s
 
 /** `headroom probe`: one run now, under the lock, kept in probes.json and logged to the log file. */
 export async function probeOnce(setup: Setup, surroundings: Surroundings, options: { model?: string | undefined; dryRun: boolean }): Promise<ProbeRun> {
-  process.umask(0o077);
-  await mkdir(setup.paths.stateDir, { recursive: true, mode: 0o700 });
-  await mkdir(setup.paths.logDir, { recursive: true, mode: 0o700 });
-  const handle = createLogger({ level: setup.config.log.level, file: setup.paths.logFile, stdout: 'off', isTTY: false });
+  const handle = await openCommandLog(setup);
   const logger = handle.logger.child({ command: 'probe' });
   const runner = new ChildProcessRunner(surroundings.env);
   const sensor = createMemorySensor(setup.platform, { config: setup.config, paths: setup.paths, runner, clock: systemClock, readText, logger }, 'oneshot');
@@ -921,10 +923,7 @@ export async function lookAtDockerOnce(setup: Setup, surroundings: Surroundings,
 
 /** `headroom docker recover`: one recovery now, under the lock shared with the daemon, logged to the log file. */
 export async function recoverDockerOnce(setup: Setup, surroundings: Surroundings, options: { dryRun: boolean; profile?: string | undefined }): Promise<RecoveryReport | { busyPid: number }> {
-  process.umask(0o077);
-  await mkdir(setup.paths.stateDir, { recursive: true, mode: 0o700 });
-  await mkdir(setup.paths.logDir, { recursive: true, mode: 0o700 });
-  const handle = createLogger({ level: setup.config.log.level, file: setup.paths.logFile, stdout: 'off', isTTY: false });
+  const handle = await openCommandLog(setup);
   const logger = handle.logger.child({ command: 'docker' });
   const runner = new ChildProcessRunner(surroundings.env);
   const dryRun = options.dryRun || setup.config.docker.dryRun;

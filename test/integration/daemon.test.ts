@@ -254,14 +254,20 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
     expect((await daemon).exitCode).toBe(0);
   });
 
-  it('a second signal while the first one is being handled exits at once with 130', async () => {
+  /** A daemon whose first sysctl hangs (a 60 s command timeout): its tick is stuck in it. The caller restores the mode. Wrapped: the process itself is a promise. */
+  async function startWithHungSysctl(): Promise<{ daemon: CliProcess }> {
     const slowConfig = path.join(sandbox.home, 'slow.yaml');
     await writeFile(slowConfig, 'daemon:\n  intervalMs: 200\n  commandTimeoutMs: 60000\n');
     await bin.setSysctlMode('hang');
     await writeFile(path.join(bin.dir, 'sysctl.calls'), '');
+    const daemon = start(['run', '--platform', 'darwin', '--config', slowConfig], sandbox.env);
+    await waitFor(async () => (await readFile(path.join(bin.dir, 'sysctl.calls'), 'utf8')).length > 0, 10_000, 'a sysctl call');
+    return { daemon };
+  }
+
+  it('a second signal while the first one is being handled exits at once with 130', async () => {
     try {
-      const daemon = start(['run', '--platform', 'darwin', '--config', slowConfig], sandbox.env);
-      await waitFor(async () => (await readFile(path.join(bin.dir, 'sysctl.calls'), 'utf8')).length > 0, 10_000, 'a sysctl call');
+      const { daemon } = await startWithHungSysctl();
       // The tick is stuck in sysctl: the first signal waits up to 1 s before canceling it.
       daemon.kill('SIGTERM');
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -275,13 +281,8 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
   });
 
   it('on SIGTERM cancels a hung sysctl, finishes the tick and exits 0, well before the forced-exit deadline', async () => {
-    const slowConfig = path.join(sandbox.home, 'slow.yaml');
-    await writeFile(slowConfig, 'daemon:\n  intervalMs: 200\n  commandTimeoutMs: 60000\n');
-    await bin.setSysctlMode('hang');
-    await writeFile(path.join(bin.dir, 'sysctl.calls'), '');
     try {
-      const daemon = start(['run', '--platform', 'darwin', '--config', slowConfig], sandbox.env);
-      await waitFor(async () => (await readFile(path.join(bin.dir, 'sysctl.calls'), 'utf8')).length > 0, 10_000, 'a sysctl call');
+      const { daemon } = await startWithHungSysctl();
       daemon.kill('SIGTERM');
       expect((await daemon).exitCode).toBe(0);
       const log = await readFile(path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log'), 'utf8');
