@@ -15,8 +15,9 @@ import { expandHome, runtimePaths, type RuntimePaths } from './config/paths.js';
 import type { Config } from './config/schema.js';
 import type { MemorySnapshot } from './core/memory.js';
 import { Daemon } from './daemon/daemon.js';
+import { ProcTextReader } from './adapters/proc-text-reader.js';
 import { InstanceLock } from './daemon/instance-lock.js';
-import { removeStaleTempFiles } from './daemon/state-file.js';
+import { removeStaleTempFiles, type DaemonState } from './daemon/state-file.js';
 import { DEFAULT_READ_BUDGET_MS, Guard } from './guard/guard.js';
 import { guardRules } from './guard/rules.js';
 import { OllamaHttpClient } from './ollama/client.js';
@@ -643,8 +644,10 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   logger = handle.logger;
   const startedAt = Date.now();
   let lock: InstanceLock;
+  // The socket serves the daemon's state live once the loop exists.
+  let liveState: () => DaemonState | null = () => null;
   try {
-    lock = await InstanceLock.acquire(paths.socketFile, { pid: process.pid, startedAt });
+    lock = await InstanceLock.acquire(paths.socketFile, { pid: process.pid, startedAt }, () => liveState());
   } catch (error) {
     removeSignals();
     throw error;
@@ -656,9 +659,11 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   runRecord = new RunRecordFiles(paths.stateDir);
   // In the background: a slow sysctl must not hold up the first sample.
   const start = recordStart(runRecord, createBootSensor(setup.platform, runner, paths.procRoot, readText, config.daemon.commandTimeoutMs), startedAt, logger, stop.signal, cancel.signal);
+  // procfs files stay open for the daemon's life: one pread per file per sample (adapters/proc-text-reader.ts).
+  const procText = new ProcTextReader();
   const sensor = createMemorySensor(
     setup.platform,
-    { config, paths, runner, clock: systemClock, readText, logger },
+    { config, paths, runner, clock: systemClock, readText: (file) => procText.read(file), logger },
     'stream',
   );
   const dryRun = options.dryRun === true || config.guard.dryRun;
@@ -726,8 +731,10 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     ollamaUrl: url,
     start,
     stateFile: paths.stateFile,
+    stateWriteIntervalMs: config.daemon.stateWriteIntervalMs,
     pid: process.pid,
   });
+  liveState = () => daemon.current;
 
   logger.info(
     {
@@ -766,6 +773,7 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
     await (probesStopped ?? probes.stop());
     await (dockerStopped ?? docker?.stop());
     await sensor.close();
+    procText.close();
     const serverOutcome = await (serverStopped ?? server.shutdown());
     await lock.release();
     removeSignals();

@@ -31,7 +31,7 @@ describe('parseConfigText', () => {
 
   it('names an unknown key with its path, line and a suggestion', () => {
     expect(issuesOf('daemon:\n  intervalMs: 500\n  intervalMS: 700\n')).toEqual([
-      { path: 'daemon.intervalMS', line: 3, message: 'unknown key (did you mean "intervalMs"?); known keys here: intervalMs, fastIntervalMs, commandTimeoutMs, stateDir' },
+      { path: 'daemon.intervalMS', line: 3, message: 'unknown key (did you mean "intervalMs"?); known keys here: intervalMs, fastIntervalMs, commandTimeoutMs, stateWriteIntervalMs, stateDir' },
     ]);
   });
 

@@ -231,6 +231,7 @@ export const configSchema = z.strictObject({
       intervalMs: z.number().int().min(100).max(60_000).default(1000).describe('time between memory samples'),
       fastIntervalMs: z.number().int().min(100).max(60_000).default(250).describe('time between samples while pressure is not normal (never more than intervalMs)'),
       commandTimeoutMs: z.number().int().min(100).max(60_000).default(2000).describe('timeout for each sensor command (sysctl, vm_stat)'),
+      stateWriteIntervalMs: z.number().int().min(0).max(3_600_000).default(10_000).describe('longest time between two writes of state.json while nothing notable changes; 0: after every sample'),
       stateDir: pathSetting.nullable().default(null).describe('folder for state.json and the control socket; null = platform default'),
     })
     .prefault({}),

@@ -38,7 +38,7 @@ function scriptedSensor(clock: SimClock, script: Array<Pressure | Error>): Memor
   };
 }
 
-function makeDaemon(script: Array<Pressure | Error>) {
+function makeDaemon(script: Array<Pressure | Error>, stateWriteIntervalMs?: number) {
   const clock = new SimClock();
   const logger = captureLogger();
   const saved: DaemonState[] = [];
@@ -50,6 +50,7 @@ function makeDaemon(script: Array<Pressure | Error>) {
     intervalMs: 1000,
     stateFile: '/unused',
     pid: 42,
+    ...(stateWriteIntervalMs !== undefined ? { stateWriteIntervalMs } : {}),
     saveState: (_file, state) => {
       saved.push(structuredClone(state));
     },
@@ -221,6 +222,87 @@ describe('Daemon', () => {
       'could not write the state file',
       'could not write the state file',
     ]);
+  });
+});
+
+describe('Daemon state writes', () => {
+  async function runTicks(daemon: Daemon, clock: SimClock, ticks: number): Promise<AbortController> {
+    const controller = new AbortController();
+    void daemon.run(controller.signal);
+    await settle();
+    for (let i = 1; i < ticks; i++) {
+      clock.advance(1000);
+      await settle();
+    }
+    return controller;
+  }
+
+  it('writes the file at most every stateWriteIntervalMs while nothing notable changes, while `current` follows every tick', async () => {
+    const { clock, saved, daemon } = makeDaemon(['normal'], 5000);
+    const controller = await runTicks(daemon, clock, 12);
+    expect(saved.map((s) => s.samples)).toEqual([1, 6, 11]);
+    expect(daemon.current).toMatchObject({ samples: 12, lastSampleAt: clock.now() });
+    controller.abort();
+    await settle();
+    // The stop is written at once, with every sample counted.
+    expect(saved.at(-1)).toMatchObject({ samples: 12, stoppedAt: clock.now() });
+  });
+
+  it('writes at once when the kernel pressure or the sample errors change', async () => {
+    const { clock, saved, daemon } = makeDaemon(['normal', 'normal', 'warn', 'warn', new Error('sysctl hung'), new Error('sysctl hung'), 'normal'], 60_000);
+    const controller = await runTicks(daemon, clock, 7);
+    expect(saved.map((s) => [s.samples, s.memory?.pressure])).toEqual([
+      [1, 'normal'],
+      [3, 'warn'],
+      [5, 'unknown'],
+      [7, 'normal'],
+    ]);
+    controller.abort();
+    await settle();
+  });
+
+  it('writes at once when the guard changes level or starts an unload', async () => {
+    const clock = new SimClock();
+    const saved: DaemonState[] = [];
+    const status = { level: 'normal', dryRun: false, incident: null, unloading: null as string[] | null, lastUnload: null };
+    const guard = { alert: false, policyState: { level: 'normal' }, processStage: null, tick: () => Promise.resolve([]), status: () => ({ ...status }) } as unknown as Guard;
+    const daemon = new Daemon({
+      sensor: scriptedSensor(clock, ['normal']),
+      clock,
+      logger: captureLogger(),
+      platform: 'linux',
+      intervalMs: 1000,
+      stateFile: '/unused',
+      pid: 1,
+      guard,
+      stateWriteIntervalMs: 60_000,
+      saveState: (_file, state) => void saved.push(structuredClone(state)),
+    });
+    await daemon.tick();
+    await daemon.tick();
+    status.level = 'warn';
+    await daemon.tick();
+    await daemon.tick();
+    status.unloading = ['llama3.3:70b'];
+    await daemon.tick();
+    expect(saved.map((s) => [s.samples, s.guard?.level, s.guard?.unloading])).toEqual([
+      [1, 'normal', null],
+      [3, 'warn', null],
+      [5, 'warn', ['llama3.3:70b']],
+    ]);
+  });
+
+  it('writes after every sample with stateWriteIntervalMs 0, the default of the class', async () => {
+    const { clock, saved, daemon } = makeDaemon(['normal'], 0);
+    const controller = await runTicks(daemon, clock, 3);
+    expect(saved.map((s) => s.samples)).toEqual([1, 2, 3]);
+    controller.abort();
+    await settle();
+    const defaults = makeDaemon(['normal']);
+    const stopDefaults = await runTicks(defaults.daemon, defaults.clock, 3);
+    expect(defaults.saved.map((s) => s.samples)).toEqual([1, 2, 3]);
+    stopDefaults.abort();
+    await settle();
   });
 });
 

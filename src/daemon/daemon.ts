@@ -3,6 +3,12 @@
  * sample never stops the loop; it is logged and recorded as an unknown snapshot. Ticks never
  * overlap: the next one starts `intervalMs` after the previous one started (`fastIntervalMs`
  * while the guard is alert), or at once if it overran.
+ *
+ * The state is assembled only when it is written or asked for (`current`, which the control
+ * socket serves live). The file is written when something notable changed (kernel pressure, a
+ * sample's errors, the guard's level, its unloads, an action on a guarded process), else at most
+ * every `stateWriteIntervalMs`: the write and its rename were a quarter of a sample's CPU
+ * (docs/memory.md), and a file rewritten every second is 86,400 writes a day to the Mac's SSD.
  */
 import { unknownSnapshot, type MemorySensor, type MemorySnapshot } from '../core/memory.js';
 import type { Clock } from '../ports/clock.js';
@@ -49,14 +55,21 @@ export interface DaemonDeps {
   /** What the daemon learns at start about the boot and the run before it (read in the background), for the state. */
   start?: Promise<StartFacts | null> | null;
   stateFile: string;
+  /** The longest time between two state writes while nothing notable changes; 0 (the default) writes after every tick. */
+  stateWriteIntervalMs?: number;
   pid: number;
   /** Writes the state; defaults to the atomic file writer. */
   saveState?: (file: string, state: DaemonState) => void;
 }
 
+/** What the daemon itself keeps between ticks; the rest of the state comes from its parts when asked. */
+type OwnState = Pick<DaemonState, 'schemaVersion' | 'pid' | 'platform' | 'startedAt' | 'lastSampleAt' | 'samples' | 'memory' | 'start' | 'stoppedAt'>;
+
 /** The sampling daemon. */
 export class Daemon {
-  private state: DaemonState;
+  private own: OwnState;
+  /** When the state file was last written (clock ms), and what was notable then. */
+  private written: { at: number; notable: string } | null = null;
   private lastPressure: MemorySnapshot['pressure'] | null = null;
   private lastErrorKey = '';
   private readonly log: Logger;
@@ -65,7 +78,7 @@ export class Daemon {
   constructor(private readonly deps: DaemonDeps) {
     this.log = deps.logger.child({ component: 'daemon' });
     this.saveState = deps.saveState ?? writeState;
-    this.state = {
+    this.own = {
       schemaVersion: 1,
       pid: deps.pid,
       platform: deps.platform,
@@ -76,13 +89,13 @@ export class Daemon {
       start: null,
     };
     void deps.start?.then((start) => {
-      this.state = { ...this.state, start };
+      this.own.start = start;
     });
   }
 
-  /** The state as of the last tick. */
-  get current(): Readonly<DaemonState> {
-    return this.state;
+  /** The state as of the last tick, assembled now from the daemon's parts. */
+  get current(): DaemonState {
+    return { ...this.own, ...this.partsState() };
   }
 
   /** The interval to the next tick: fast while the guard is alert. */
@@ -103,8 +116,8 @@ export class Daemon {
       if (stop.aborted) break;
       await clock.sleep(Math.max(0, startedAt + this.nextIntervalMs - clock.now()), stop);
     }
-    this.state = { ...this.state, stoppedAt: clock.now() };
-    this.persist();
+    this.own.stoppedAt = clock.now();
+    this.persist(this.notableNow());
   }
 
   /** One sample, its log lines and the state write. */
@@ -131,12 +144,32 @@ export class Daemon {
       // The guard catches its own failures; this is the last line, so that nothing ends the loop.
       this.log.error({ err: error }, 'tick failed after sampling');
     }
-    this.state = { ...this.state, lastSampleAt: snapshot.at, samples: this.state.samples + 1, memory: snapshot, ...this.guardState() };
-    this.persist();
+    this.own.lastSampleAt = snapshot.at;
+    this.own.samples += 1;
+    this.own.memory = snapshot;
+    const notable = this.notableNow();
+    const { stateWriteIntervalMs = 0 } = this.deps;
+    const written = this.written;
+    if (written === null || notable !== written.notable || this.deps.clock.now() - written.at >= stateWriteIntervalMs) this.persist(notable);
     return snapshot;
   }
 
-  private guardState(): Pick<DaemonState, 'ollama' | 'guard' | 'server' | 'probe' | 'windowServer' | 'processes' | 'docker'> {
+  /** What must reach the state file at once when it changes: a key compared tick to tick. */
+  private notableNow(): string {
+    const memory = this.own.memory;
+    const guard = this.deps.guard?.status();
+    return [
+      memory?.pressure,
+      memory?.errors?.join('\n') ?? '',
+      guard?.level,
+      guard?.unloading?.join(',') ?? '',
+      guard?.lastUnload?.at ?? '',
+      this.deps.processGuard?.recentActions.length ?? 0,
+      this.own.start === null ? 0 : 1,
+    ].join('|');
+  }
+
+  private partsState(): Pick<DaemonState, 'ollama' | 'guard' | 'server' | 'probe' | 'windowServer' | 'processes' | 'docker'> {
     const { heaviest, processGuard } = this.deps;
     const watcher = this.deps.watcher;
     const reading = watcher?.current;
@@ -178,9 +211,10 @@ export class Daemon {
     }
   }
 
-  private persist(): void {
+  private persist(notable: string): void {
+    this.written = { at: this.deps.clock.now(), notable };
     try {
-      this.saveState(this.deps.stateFile, this.state);
+      this.saveState(this.deps.stateFile, this.current);
     } catch (error) {
       this.log.error({ err: error, file: this.deps.stateFile }, 'could not write the state file');
     }

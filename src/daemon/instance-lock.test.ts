@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlreadyRunningError, InstanceLock, probeDaemon, probeSocket } from './instance-lock.js';
+import type { DaemonState } from './state-file.js';
 
 let dir: string;
 let socketFile: string;
@@ -23,6 +24,27 @@ describe('InstanceLock', () => {
   it('answers probes with the holder', async () => {
     held.push(await InstanceLock.acquire(socketFile, { pid: 111, startedAt: 5 }));
     expect(await probeDaemon(socketFile)).toEqual({ pid: 111, startedAt: 5 });
+  });
+
+  it("hands out the holder's live state with the hello, assembled at each connection", async () => {
+    let samples = 1;
+    const state = (): DaemonState => ({ schemaVersion: 1, pid: 111, platform: 'linux', startedAt: 5, lastSampleAt: 1000 * samples, samples, memory: null });
+    held.push(await InstanceLock.acquire(socketFile, { pid: 111, startedAt: 5 }, state));
+    expect(await probeDaemon(socketFile)).toEqual({ pid: 111, startedAt: 5, state: state() });
+    samples = 2;
+    expect((await probeDaemon(socketFile))?.state?.samples).toBe(2);
+  });
+
+  it('answers with the hello alone when the state cannot be assembled, or is not the holder’s', async () => {
+    held.push(
+      await InstanceLock.acquire(socketFile, { pid: 111, startedAt: 5 }, () => {
+        throw new Error('not yet');
+      }),
+    );
+    expect(await probeDaemon(socketFile)).toEqual({ pid: 111, startedAt: 5 });
+    const other = path.join(dir, 'other.sock');
+    held.push(await InstanceLock.acquire(other, { pid: 111, startedAt: 5 }, () => ({ schemaVersion: 1, pid: 999, platform: 'linux', startedAt: 5, lastSampleAt: null, samples: 0, memory: null })));
+    expect(await probeDaemon(other)).toEqual({ pid: 111, startedAt: 5 });
   });
 
   it('refuses a second holder and names the first', async () => {

@@ -8,11 +8,14 @@
 import { link, mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { isDaemonState, type DaemonState } from './state-file.js';
 
 /** What a running daemon says about itself to whoever connects. */
 export interface DaemonHello {
   pid: number;
   startedAt: number;
+  /** Its state as of its last tick, assembled when the connection came; absent when it could not be assembled. */
+  state?: DaemonState;
 }
 
 /** Thrown when another daemon already holds the socket; `hello` is null when it did not answer in time. */
@@ -81,7 +84,9 @@ export async function probeDaemon(socketFile: string, timeoutMs = HELLO_TIMEOUT_
 function parseHello(line: string): DaemonHello | null {
   try {
     const value = JSON.parse(line) as Partial<DaemonHello>;
-    if (typeof value.pid === 'number' && typeof value.startedAt === 'number') return { pid: value.pid, startedAt: value.startedAt };
+    if (typeof value.pid === 'number' && typeof value.startedAt === 'number') {
+      return { pid: value.pid, startedAt: value.startedAt, ...(isDaemonState(value.state) && value.state.pid === value.pid ? { state: value.state } : {}) };
+    }
   } catch {
     // Something that is not headroom answered.
   }
@@ -96,8 +101,11 @@ export class InstanceLock {
     private readonly identity: { dev: number; ino: number },
   ) {}
 
-  /** Takes the lock or throws AlreadyRunningError. The socket's folder must exist. */
-  static async acquire(socketFile: string, hello: DaemonHello): Promise<InstanceLock> {
+  /**
+   * Takes the lock or throws AlreadyRunningError. The socket's folder must exist. Each connection
+   * gets one line: `hello`, with `describe()`'s state when it gives one.
+   */
+  static async acquire(socketFile: string, hello: DaemonHello, describe: () => DaemonState | null = () => null): Promise<InstanceLock> {
     if (Buffer.byteLength(socketFile) > MAX_SOCKET_PATH_BYTES) {
       throw new Error(
         `${socketFile}: the control socket path is ${Buffer.byteLength(socketFile)} bytes, over the ${MAX_SOCKET_PATH_BYTES} macOS allows; set daemon.stateDir to a shorter folder`,
@@ -113,7 +121,7 @@ export class InstanceLock {
       if (probe.state === 'stale') await rm(socketFile, { force: true });
       const server = net.createServer((socket) => {
         socket.on('error', () => undefined);
-        socket.end(`${JSON.stringify(hello)}\n`);
+        socket.end(`${helloLine(hello, describe)}\n`);
       });
       const privateName = `${socketFile}.${process.pid}`;
       await rm(privateName, { force: true });
@@ -143,6 +151,17 @@ export class InstanceLock {
     if (info !== null && info.dev === this.identity.dev && info.ino === this.identity.ino) await rm(this.socketFile, { force: true });
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** The hello, with the live state when there is one; a state that cannot be assembled is left out. */
+function helloLine(hello: DaemonHello, describe: () => DaemonState | null): string {
+  let state: DaemonState | null = null;
+  try {
+    state = describe();
+  } catch {
+    // The hello alone still says who holds the socket.
+  }
+  return JSON.stringify(state ? { ...hello, state } : hello);
 }
 
 /** Private listen names (`headroom.sock.<pid>`) left by a daemon killed mid-startup; called under the startup lock. */

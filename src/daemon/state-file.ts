@@ -107,7 +107,8 @@ export async function readState(file: string): Promise<DaemonState | null> {
   return data;
 }
 
-function isDaemonState(data: unknown): data is DaemonState {
+/** True for what a headroom daemon writes (schemaVersion 1, a pid and a start time). */
+export function isDaemonState(data: unknown): data is DaemonState {
   if (typeof data !== 'object' || data === null) return false;
   const state = data as Partial<DaemonState>;
   return state.schemaVersion === 1 && typeof state.pid === 'number' && typeof state.startedAt === 'number';

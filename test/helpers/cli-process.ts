@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { probeDaemon } from '../../src/daemon/instance-lock.js';
+import type { DaemonState } from '../../src/daemon/state-file.js';
 
 /** The entry point named by package.json's bin.headroom. */
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
@@ -76,6 +78,15 @@ export async function waitFor<T>(check: () => Promise<T | undefined | null | fal
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * The state of the daemon whose state file is `stateFile`, live over the control socket beside it
+ * (what `headroom status` reads); undefined when no daemon answers. The file itself is written
+ * at most every daemon.stateWriteIntervalMs; the tests about the file read it with readJson.
+ */
+export async function readLiveState(stateFile: string): Promise<DaemonState | undefined> {
+  return (await probeDaemon(path.join(path.dirname(stateFile), 'headroom.sock')))?.state;
 }
 
 /** Reads and parses a JSON file, or undefined when it is absent. */

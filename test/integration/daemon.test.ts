@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readState, type DaemonState } from '../../src/daemon/state-file.js';
-import { makeSandbox, readJson, type CliProcess, runCliProcess, startCliProcess, waitFor, type Sandbox } from '../helpers/cli-process.js';
+import { makeSandbox, readLiveState, type CliProcess, runCliProcess, startCliProcess, waitFor, type Sandbox } from '../helpers/cli-process.js';
 import { makeFakeDarwinBin, type FakeDarwinBin } from '../helpers/fake-darwin-bin.js';
 import { makeFakeProc, type FakeProc } from '../helpers/fake-proc.js';
 import { fixturePath, readFixture } from '../helpers/fixtures.js';
@@ -25,7 +25,7 @@ function start(args: string[], env: Record<string, string>): CliProcess {
 
 async function stateAfter(file: string, samples: number): Promise<DaemonState> {
   return waitFor(async () => {
-    const state = await readJson<DaemonState>(file);
+    const state = await readLiveState(file);
     return state && state.samples >= samples ? state : undefined;
   }, 15_000, `${samples} samples in ${file}`);
 }
@@ -70,7 +70,7 @@ describe('the daemon on linux (fake proc root)', () => {
     expect(second.stderr).toContain(`another headroom daemon is already running for this user (pid ${daemon.pid}`);
 
     await proc.stage('meminfo-24g-critical-3.6pct.txt', 'pressure-memory-critical-3.6pct.txt');
-    await waitFor(async () => (await readJson<DaemonState>(stateFile))?.memory?.pressure === 'critical', 10_000, 'critical pressure');
+    await waitFor(async () => (await readLiveState(stateFile))?.memory?.pressure === 'critical', 10_000, 'critical pressure');
 
     daemon.kill('SIGTERM');
     const exit = await daemon;
@@ -89,7 +89,7 @@ describe('the daemon on linux (fake proc root)', () => {
 
   it('exits 0 on SIGINT too, after finishing the tick under way (no canceled sample)', async () => {
     const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
-    await waitFor(async () => (await readJson<DaemonState>(stateFile))?.pid === daemon.pid, 15_000, 'the daemon');
+    await waitFor(async () => (await readLiveState(stateFile))?.pid === daemon.pid, 15_000, 'the daemon');
     daemon.kill('SIGINT');
     expect((await daemon).exitCode).toBe(0);
     const final = await readState(stateFile);
@@ -99,14 +99,14 @@ describe('the daemon on linux (fake proc root)', () => {
 
   it('prints pretty log lines on stdout with log.stdout pretty, and nothing by default when stdout is no terminal', async () => {
     const quiet = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
-    await waitFor(async () => (await readJson<DaemonState>(stateFile))?.pid === quiet.pid, 15_000, 'the daemon');
+    await waitFor(async () => (await readLiveState(stateFile))?.pid === quiet.pid, 15_000, 'the daemon');
     quiet.kill('SIGTERM');
     expect(await quiet).toMatchObject({ exitCode: 0, stdout: '' });
 
     const prettyConfig = path.join(sandbox.home, 'pretty.yaml');
     await writeFile(prettyConfig, `${await readFile(config, 'utf8')}log:\n  stdout: pretty\n`);
     const daemon = start(['run', '--platform', 'linux', '--config', prettyConfig], sandbox.env);
-    await waitFor(async () => (await readJson<DaemonState>(stateFile))?.pid === daemon.pid, 15_000, 'the daemon');
+    await waitFor(async () => (await readLiveState(stateFile))?.pid === daemon.pid, 15_000, 'the daemon');
     daemon.kill('SIGTERM');
     const { exitCode, stdout } = await daemon;
     expect(exitCode).toBe(0);
@@ -120,7 +120,7 @@ describe('the daemon on linux (fake proc root)', () => {
     const runOnce = async (stopWith: 'SIGTERM' | 'SIGKILL'): Promise<DaemonState> => {
       const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
       const state = await waitFor(async () => {
-        const current = await readJson<DaemonState>(stateFile);
+        const current = await readLiveState(stateFile);
         return current && current.pid === daemon.pid && current.start ? current : undefined;
       }, 15_000, 'the start facts');
       daemon.kill(stopWith);
@@ -140,10 +140,13 @@ describe('the daemon on linux (fake proc root)', () => {
   });
 
   it('keeps a valid state file however often it is SIGKILLed mid-run, and restarts over the stale socket', { timeout: 120_000 }, async () => {
+    // A write after every sample, so that the kills land in and around writes (the default writes at most every 10 s).
+    const everyTick = path.join(sandbox.home, 'every-tick.yaml');
+    await writeFile(everyTick, (await readFile(config, 'utf8')).replace('daemon:\n', 'daemon:\n  stateWriteIntervalMs: 0\n'));
     const kills = 12;
     for (let i = 0; i < kills; i++) {
-      const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
-      await waitFor(async () => (await readJson<DaemonState>(stateFile))?.pid === daemon.pid, 15_000, 'the new daemon');
+      const daemon = start(['run', '--platform', 'linux', '--config', everyTick], sandbox.env);
+      await waitFor(async () => (await readLiveState(stateFile))?.pid === daemon.pid, 15_000, 'the new daemon');
       // Kill at a different point of the 100 ms tick each time.
       await new Promise((resolve) => setTimeout(resolve, 20 + ((i * 37) % 150)));
       daemon.kill('SIGKILL');
@@ -152,7 +155,7 @@ describe('the daemon on linux (fake proc root)', () => {
       expect(state?.pid).toBe(daemon.pid);
     }
     // A reader polling while a daemon writes never sees a half-written file either.
-    const daemon = start(['run', '--platform', 'linux', '--config', config], sandbox.env);
+    const daemon = start(['run', '--platform', 'linux', '--config', everyTick], sandbox.env);
     const deadline = Date.now() + 1500;
     let reads = 0;
     while (Date.now() < deadline) {
@@ -196,7 +199,7 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
   });
 
   async function nextSamples(count: number): Promise<DaemonState> {
-    const now = (await readJson<DaemonState>(stateFile))?.samples ?? 0;
+    const now = (await readLiveState(stateFile))?.samples ?? 0;
     return stateAfter(stateFile, now + count);
   }
 
@@ -238,7 +241,7 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
     for (const [mode, message] of expectations) {
       await bin.setSysctlMode(mode);
       const state = await waitFor(async () => {
-        const current = await readJson<DaemonState>(stateFile);
+        const current = await readLiveState(stateFile);
         return current?.memory?.errors?.some((error) => message.test(error)) ? current : undefined;
       }, 10_000, `a sample showing sysctl ${mode}`);
       expect(state.memory).toMatchObject({ pressure: 'unknown', totalBytes: null, freeBytes: 395526144 });
@@ -246,7 +249,7 @@ describe('the daemon on darwin (fake sysctl and vm_stat)', () => {
       expect(later.pid).toBe(daemon.pid);
     }
     await bin.setSysctlMode('ok');
-    await waitFor(async () => (await readJson<DaemonState>(stateFile))?.memory?.pressure === 'warn', 10_000, 'recovery');
+    await waitFor(async () => (await readLiveState(stateFile))?.memory?.pressure === 'warn', 10_000, 'recovery');
     const log = await readFile(path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log'), 'utf8');
     expect(log).toContain('"msg":"memory sample incomplete"');
     expect(log).toContain('"msg":"memory sample complete again"');

@@ -9,8 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DaemonState } from '../../src/daemon/state-file.js';
-import { closedAddress, readJson, runCliProcess, startCliProcess, waitFor } from '../helpers/cli-process.js';
+import { closedAddress, readJson, readLiveState, runCliProcess, startCliProcess, waitFor } from '../helpers/cli-process.js';
 import { addFakeBootSysctl, makeFakeColimaBin, type FakeCase, type FakeColimaBin } from '../helpers/fake-colima-bin.js';
 import { makeFakeColimaHome, type FakeColimaHome } from '../helpers/fake-colima-home.js';
 import { FakeDockerSocket } from '../helpers/fake-docker-socket.js';
@@ -285,14 +284,14 @@ describe('the daemon watches Docker (Linux backend, fake /proc)', () => {
     const stateFile = path.join(fake.home, '.local', 'state', 'headroom', 'state.json');
     try {
       const recovered = await waitFor(async () => {
-        const state = await readJson<DaemonState>(stateFile);
+        const state = await readLiveState(stateFile);
         return state?.docker?.state === 'healthy' ? state : undefined;
       }, 15_000, 'Docker recovered at start');
       expect(recovered.docker?.lastRecovery).toMatchObject({ trigger: 'start', outcome: 'recovered' });
       expect(fake.exists('_lima/colima/ha.pid')).toBe(false);
       rmSync(bin.dockerUpMarker);
       const again = await waitFor(async () => {
-        const state = await readJson<DaemonState>(stateFile);
+        const state = await readLiveState(stateFile);
         return state?.docker?.lastRecovery?.trigger === 'watch' && state.docker.state === 'healthy' ? state : undefined;
       }, 15_000, 'Docker recovered by the watch');
       expect(again.docker?.lastRecovery?.outcome).toBe('recovered');
@@ -320,7 +319,7 @@ describe('the daemon watches Docker (Linux backend, fake /proc)', () => {
       const daemon = startCliProcess(['run', '--platform', 'linux', '--config', config], env);
       try {
         const state = await waitFor(async () => {
-          const read = await readJson<DaemonState>(stateFile);
+          const read = await readLiveState(stateFile);
           return read?.docker?.state === 'gave-up' ? read : undefined;
         }, 15_000, 'the third daemon gives up');
         expect(state.docker?.summary).toBe('colima start ran 2 times in this boot without Docker answering (2 of them before this run of headroom): headroom stops trying until Docker answers again, the next boot, or "headroom docker recover"');
@@ -363,7 +362,7 @@ describe('the daemon watches Docker (Linux backend, fake /proc)', () => {
     const stateFile = path.join(fake.home, '.local', 'state', 'headroom', 'state.json');
     try {
       const state = await waitFor(async () => {
-        const read = await readJson<DaemonState>(stateFile);
+        const read = await readLiveState(stateFile);
         return read?.docker?.lastRecovery ? read : undefined;
       }, 15_000, 'the Docker check at start');
       expect(state.docker).toMatchObject({ state: 'dry-run', dryRun: true, lastRecovery: { trigger: 'start', outcome: 'dry-run' } });

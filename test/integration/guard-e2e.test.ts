@@ -7,8 +7,7 @@ import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DaemonState } from '../../src/daemon/state-file.js';
-import { makeSandbox, readJson, runCliProcess, startCliProcess, waitFor, type Sandbox } from '../helpers/cli-process.js';
+import { makeSandbox, readLiveState, runCliProcess, startCliProcess, waitFor, type Sandbox } from '../helpers/cli-process.js';
 import { addRecordingFake, makeFakeDarwinBin, readRecordedArgv, type FakeDarwinBin } from '../helpers/fake-darwin-bin.js';
 import { FakeOllama } from '../helpers/fake-ollama.js';
 import { fixturePath, readFixture } from '../helpers/fixtures.js';
@@ -90,9 +89,9 @@ describe('the guard, end to end in the daemon', () => {
     const stateFile = path.join(sandbox.darwinStateDir, 'state.json');
     const daemon = startCliProcess(['run', '--platform', 'darwin', '--config', config], sandbox.env);
     try {
-      await waitFor(async () => ((await readJson<DaemonState>(stateFile))?.samples ?? 0) >= 5, 15_000, 'normal samples');
+      await waitFor(async () => ((await readLiveState(stateFile))?.samples ?? 0) >= 5, 15_000, 'normal samples');
       expect(ollama.unloads).toEqual([]);
-      const calm = await readJson<DaemonState>(stateFile);
+      const calm = await readLiveState(stateFile);
       expect(calm?.guard).toMatchObject({ level: 'normal', unloading: null });
       // /api/ps lists the longest expiry first.
       expect(calm?.ollama).toMatchObject({ status: 'ok', models: [{ name: 'llama3.2:3b', kind: 'text' }, { name: 'granite3.3:2b', kind: 'text' }] });
@@ -111,7 +110,7 @@ describe('the guard, end to end in the daemon', () => {
       await setPhase(NORMAL);
       await waitFor(async () => (await readRecordedArgv(osascriptLog)).length >= 2, 15_000, 'the recovery notice');
       const final = await waitFor(async () => {
-        const state = await readJson<DaemonState>(stateFile);
+        const state = await readLiveState(stateFile);
         return state?.guard?.level === 'normal' ? state : undefined;
       }, 15_000, 'the guard back at normal');
       expect(final.guard?.incident).toBeNull();

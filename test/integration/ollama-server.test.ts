@@ -9,9 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DaemonState } from '../../src/daemon/state-file.js';
 import type { ServerStatus } from '../../src/ollama/server.js';
-import { readJson, waitFor } from '../helpers/cli-process.js';
+import { readLiveState, waitFor } from '../helpers/cli-process.js';
 import { addRecordingFake, readRecordedArgv } from '../helpers/fake-darwin-bin.js';
 import { isAlive, makeServerSandbox, SECRET, type ServerSandbox } from '../helpers/server-sandbox.js';
 
@@ -182,7 +181,7 @@ describe('headroom ollama start|status|restart|stop, under real pm2', () => {
 
     const daemon = b.daemon();
     try {
-      await waitFor(async () => (await readJson<DaemonState>(path.join(b.stateDir, 'state.json')))?.server?.plan.includes('headroom ollama stop'), 10_000, 'the daemon to look');
+      await waitFor(async () => (await readLiveState(path.join(b.stateDir, 'state.json')))?.server?.plan.includes('headroom ollama stop'), 10_000, 'the daemon to look');
       expect(await b.fake.starts()).toHaveLength(1);
     } finally {
       daemon.kill('SIGTERM');
@@ -210,7 +209,7 @@ describe('the daemon and its Ollama server, under real pm2', () => {
     const stateFile = path.join(b.stateDir, 'state.json');
     const first = b.daemon();
     const online = await waitFor(async () => {
-      const state = await readJson<DaemonState>(stateFile);
+      const state = await readLiveState(stateFile);
       return state?.server?.owner.kind === 'headroom' ? state.server : undefined;
     }, 15_000, 'the daemon to start the server');
     first.kill('SIGKILL');
@@ -239,7 +238,7 @@ describe('the daemon and its Ollama server, under real pm2', () => {
     const b = await sandbox();
     await b.writeConfig({ ollama: { keepRunning: true } });
     const daemon = b.daemon();
-    await waitFor(async () => (await readJson<DaemonState>(path.join(b.stateDir, 'state.json')))?.server?.owner.kind === 'headroom', 15_000, 'the server');
+    await waitFor(async () => (await readLiveState(path.join(b.stateDir, 'state.json')))?.server?.owner.kind === 'headroom', 15_000, 'the server');
     daemon.kill('SIGTERM');
     expect((await daemon).exitCode).toBe(0);
     expect(await b.get('/api/version')).toEqual({ version: '0.32.15' });
@@ -257,11 +256,11 @@ describe('the daemon and its Ollama server, under real pm2', () => {
       const stateFile = path.join(b.stateDir, 'state.json');
       const daemon = b.daemon();
       try {
-        await waitFor(async () => (await readJson<DaemonState>(stateFile))?.server?.owner.kind === 'headroom', 15_000, 'the server');
+        await waitFor(async () => (await readLiveState(stateFile))?.server?.owner.kind === 'headroom', 15_000, 'the server');
         await b.fake.setMode('hang');
         await waitFor(async () => (await b.fake.starts()).length >= 2, 20_000, 'the restart of the hung server');
         const spent = await waitFor(async () => {
-          const server = (await readJson<DaemonState>(stateFile))?.server;
+          const server = (await readLiveState(stateFile))?.server;
           return server?.health.budgetSpent ? server : undefined;
         }, 20_000, 'the spent budget');
         expect(spent.health.restartsInWindow).toBe(1);
@@ -291,7 +290,7 @@ describe('the daemon and its Ollama server, under real pm2', () => {
     const daemon = b.daemon();
     try {
       const state = await waitFor(async () => {
-        const s = await readJson<DaemonState>(stateFile);
+        const s = await readLiveState(stateFile);
         // Several health cycles (3 × 300 ms) after the first look.
         return s && s.samples >= 15 && s.server ? s : undefined;
       }, 15_000, 'samples');
@@ -323,7 +322,7 @@ describe('a server headroom did not start (linux, a hand-run ollama serve)', () 
     const daemon = b.daemon();
     try {
       const state = await waitFor(async () => {
-        const s = await readJson<DaemonState>(stateFile);
+        const s = await readLiveState(stateFile);
         return s?.server && s.ollama?.status === 'ok' && s.samples >= 15 ? s : undefined;
       }, 15_000, 'the daemon to look');
       expect(state.server).toMatchObject({ owner: { kind: 'manual', pid }, env: { verdict: 'unsafe' } });

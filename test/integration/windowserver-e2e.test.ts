@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonState } from '../../src/daemon/state-file.js';
 import { PS_DETAIL_COLUMNS } from '../../src/platform/darwin/ps-details.js';
 import { PRECURSOR_PREDICATE } from '../../src/platform/darwin/unified-log.js';
-import { closedAddress, makeSandbox, readJson, runCliProcess, startCliProcess, waitFor, type CliProcess, type Sandbox } from '../helpers/cli-process.js';
+import { closedAddress, makeSandbox, readJson, readLiveState, runCliProcess, startCliProcess, waitFor, type CliProcess, type Sandbox } from '../helpers/cli-process.js';
 import { addRecordingFake, makeFakeDarwinBin, readRecordedArgv, type FakeDarwinBin } from '../helpers/fake-darwin-bin.js';
 import { addProcessFakes, psRow, type FakeProcessBin } from '../helpers/fake-process-bin.js';
 import { FakeOllama } from '../helpers/fake-ollama.js';
@@ -108,7 +108,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
     await fakes.setWindowServer(372);
     await fakes.setRows([wsRow(372, 'Wed Dec  2 08:00:30 2026')]);
     const first = start(config);
-    await waitFor(async () => (await readJson<DaemonState>(stateFile()))?.windowServer?.pid === 372, 15_000, 'WindowServer followed');
+    await waitFor(async () => (await readLiveState(stateFile()))?.windowServer?.pid === 372, 15_000, 'WindowServer followed');
     await waitFor(async () => (await readJson<{ pid: number }>(path.join(sandbox.darwinStateDir, 'windowserver.json')))?.pid === 372, 15_000, 'windowserver.json');
     await stop(first);
     expect(await readRecordedArgv(osascriptLog)).toEqual([]);
@@ -121,7 +121,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
     await fakes.setRows([wsRow(9121, 'Wed Dec  6 11:58:00 2023')]);
     const second = start(config);
     const state = await waitFor(async () => {
-      const current = await readJson<DaemonState>(stateFile());
+      const current = await readLiveState(stateFile());
       return current && current.pid === second.pid && current.windowServer?.restart ? current : undefined;
     }, 15_000, 'the restart in the state');
     expect(state.windowServer?.restart).toMatchObject({ previous: { pid: 372 }, current: { pid: 9121, startedAt: Date.UTC(2023, 11, 6, 11, 58, 0) }, duringRun: false, lostSession: false, evidence: [] });
@@ -151,7 +151,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
     await fakes.setRows([wsRow(9500, 'Fri Feb  9 03:09:40 2024')]);
     const third = start(config);
     const lost = await waitFor(async () => {
-      const current = await readJson<DaemonState>(stateFile());
+      const current = await readLiveState(stateFile());
       return current && current.pid === third.pid && current.windowServer?.restart ? current.windowServer.restart : undefined;
     }, 15_000, 'the lost session in the state');
     expect(lost).toMatchObject({
@@ -261,7 +261,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
       }, 15_000, 'the dry-run notice');
       expect(notices.slice(6)).toEqual(['headroom: python is using 5.0 GiB', expect.stringContaining('(pid 40501, 5.0 GiB footprint) matches guarded pattern /WindowServer|loginwindow|launchd|ollama|mlx_lm/. Would send SIGTERM, then SIGKILL after 200 ms (dry run).') as string]);
       const state = await waitFor(async () => {
-        const current = await readJson<DaemonState>(stateFile());
+        const current = await readLiveState(stateFile());
         return current && current.pid === daemon.pid && current.processes?.heaviest ? current : undefined;
       }, 15_000, 'the heaviest in the state');
       expect(state.processes?.heaviest?.processes.map((p) => [p.pid, p.name, p.bytes])).toEqual([

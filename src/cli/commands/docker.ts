@@ -1,8 +1,7 @@
 /** `headroom docker status|recover`: Colima/Lima/Docker after reboots and power cuts (docs/docker.md). */
 import { InvalidArgumentError, type Command } from 'commander';
 import { dockerSettings, loadSetup, lookAtDockerOnce, recoverDockerOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
-import { probeDaemon } from '../../daemon/instance-lock.js';
-import { readState } from '../../daemon/state-file.js';
+import { readRunningDaemon } from '../../daemon/running-daemon.js';
 import { diagnose } from '../../docker/diagnose.js';
 import type { DockerStatus } from '../../docker/service.js';
 import { episodeAfter } from '../../docker/recovery.js';
@@ -63,8 +62,6 @@ export function registerDocker(program: Command, surroundings: Surroundings, io:
 
 /** The running daemon's view of Docker, when it watches the same profile. */
 async function daemonDocker(socketFile: string, stateFile: string, profile: string): Promise<DockerStatus | null> {
-  const hello = await probeDaemon(socketFile);
-  if (!hello) return null;
-  const state = await readState(stateFile).catch(() => null);
-  return state?.pid === hello.pid && state.docker?.profile === profile ? state.docker : null;
+  const state = (await readRunningDaemon(socketFile, stateFile))?.state;
+  return state?.docker?.profile === profile ? state.docker : null;
 }

@@ -1,20 +1,17 @@
 /** `headroom ollama status|start|stop|restart`: the Ollama server headroom runs under pm2 (docs/ollama-server.md). */
 import type { Command } from 'commander';
 import { inspectServerOnce, loadSetup, withOllamaServer, type GlobalOptions, type Setup, type Surroundings } from '../../compose.js';
-import { probeDaemon } from '../../daemon/instance-lock.js';
-import { readState } from '../../daemon/state-file.js';
+import { readRunningDaemon } from '../../daemon/running-daemon.js';
 import type { PlanResult, ServerStatus } from '../../ollama/server.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import type { CommandOutcome } from '../outcome.js';
 import { renderServerStatus } from '../server-text.js';
 
-/** The health counts live in the daemon; a one-shot command takes them from its state file. */
+/** The health counts live in the daemon; a one-shot command asks it for them. */
 async function withDaemonHealth(setup: Setup, status: ServerStatus): Promise<ServerStatus> {
-  const hello = await probeDaemon(setup.paths.socketFile);
-  if (!hello) return status;
-  const state = await readState(setup.paths.stateFile).catch(() => null);
-  return state?.pid === hello.pid && state.server ? { ...status, health: state.server.health } : status;
+  const state = (await readRunningDaemon(setup.paths.socketFile, setup.paths.stateFile))?.state;
+  return state?.server ? { ...status, health: state.server.health } : status;
 }
 
 function printPlan(io: CliIo, result: PlanResult, dryRun: boolean): void {

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { dockerLineOnce, inspectServerOnce, loadSetup, readOllamaOnce, readProbeRuns, sampleOnce, type GlobalOptions, type Surroundings } from '../../compose.js';
 import type { DockerStatus } from '../../docker/service.js';
 import type { MemorySnapshot } from '../../core/memory.js';
-import { probeDaemon } from '../../daemon/instance-lock.js';
-import { readState, StateFileError, type OllamaState, type ProcessesState } from '../../daemon/state-file.js';
+import { readRunningDaemon } from '../../daemon/running-daemon.js';
+import type { OllamaState, ProcessesState } from '../../daemon/state-file.js';
 import { fixedWindowServerStatus, type WindowServerStatus } from '../../windowserver/watch.js';
 import type { GuardStatus } from '../../guard/guard.js';
 import type { ServerStatus } from '../../ollama/server.js';
@@ -23,7 +23,7 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
     .option('--json', 'print {"memory": <snapshot>, "daemon": {"pid", "lastSampleAt"} | null, "ollama": …, "guard": …, "server": …, "probe": {"lastRun", "status"}, "windowServer": …, "processes": …, "docker": …}')
     .action(async (options: { json?: boolean }, command: Command) => {
       const setup = await loadSetup(command.optsWithGlobals<GlobalOptions>(), surroundings);
-      const hello = await probeDaemon(setup.paths.socketFile);
+      const running = await readRunningDaemon(setup.paths.socketFile, setup.paths.stateFile);
       let daemon: StatusDaemon = null;
       let memory: MemorySnapshot | null = null;
       let ollama: OllamaState | null | undefined;
@@ -33,25 +33,20 @@ export function registerStatus(program: Command, surroundings: Surroundings, io:
       let docker: DockerStatus | null = null;
       let windowServer: WindowServerStatus | null = null;
       let processes: ProcessesState | null = null;
-      if (hello) {
-        daemon = { pid: hello.pid, lastSampleAt: null };
-        try {
-          const state = await readState(setup.paths.stateFile);
-          if (state && state.pid === hello.pid) {
-            daemon.lastSampleAt = state.lastSampleAt;
-            memory = state.memory;
-            ollama = state.ollama;
-            guard = state.guard ?? null;
-            server = state.server ?? null;
-            probeStatus = state.probe ?? null;
-            docker = state.docker ?? null;
-            windowServer = state.windowServer ?? null;
-            processes = state.processes ?? null;
-          }
-        } catch (error) {
-          if (!(error instanceof StateFileError)) throw error;
-          io.stderr(`headroom: ${error.message}; sampling now instead\n`);
+      if (running) {
+        const { state } = running;
+        daemon = { pid: running.hello.pid, lastSampleAt: state?.lastSampleAt ?? null };
+        if (state) {
+          memory = state.memory;
+          ollama = state.ollama;
+          guard = state.guard ?? null;
+          server = state.server ?? null;
+          probeStatus = state.probe ?? null;
+          docker = state.docker ?? null;
+          windowServer = state.windowServer ?? null;
+          processes = state.processes ?? null;
         }
+        if (running.fileProblem) io.stderr(`headroom: ${running.fileProblem.message}; sampling now instead\n`);
       }
       memory ??= await sampleOnce(setup, surroundings);
       if (ollama === undefined) {
