@@ -7,6 +7,8 @@
  * floor the same way: a bare Node process that wakes as often and does nothing. The darwin backend runs against the fake `sysctl` and `vm_stat` of the
  * integration tests, so its child CPU is that of sh/awk fakes, not of the real tools; the
  * daemon's own CPU (spawning, parsing, writing state) is what carries over to a Mac.
+ * The linux backend reads this machine's own /proc (procfs, as on any Linux), not the tests' fake
+ * proc root: its files are kept open and read with one pread each, which only procfs allows.
  * Child processes per sample are counted from the fakes' call logs. On darwin the WindowServer
  * watch runs too, against fake pgrep and ps, one reading per 10 samples (three times its default
  * rate at 1 s sampling, so that its cost shows above the noise), and once more without it, for
@@ -23,7 +25,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
 import { addProcessFakes, psRow } from '../test/helpers/fake-process-bin.js';
-import { makeFakeProc } from '../test/helpers/fake-proc.js';
 import { fixturePath, readFixture } from '../test/helpers/fixtures.js';
 import { deriveVmStatStream } from '../test/helpers/vm-stat-stream.js';
 import { FakeOllama, psFixtureModels } from '../test/helpers/fake-ollama.js';
@@ -159,12 +160,11 @@ async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Resul
   await watchFakes.setWindowServer(372);
   await watchFakes.setRows([psRow({ pid: 372, uid: 88, rssKiB: 105120, time: '276:18.30', lstart: 'Wed Dec  2 08:00:30 2026', command: '/System/Library/PrivateFrameworks/SkyLight.framework/Resources/WindowServer -daemon' })]);
   const watchCalls = async (): Promise<number> => (await countLines(path.join(bin.dir, 'ps.argv'))) + (await countLines(path.join(bin.dir, 'pgrep.argv')));
-  const proc = await makeFakeProc();
   const config = path.join(home, 'config.yaml');
   // /api/ps is read every 2 samples, the ratio of the defaults at 1 s.
   await writeFile(
     config,
-    `daemon:\n  intervalMs: ${intervalMs}\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: ${pollIntervalMs}\nwindowServer:\n  enabled: ${watch}\n  intervalMs: ${watchIntervalMs}\nnotify:\n  enabled: false\nlinux:\n  procRoot: ${proc.root}\n`,
+    `daemon:\n  intervalMs: ${intervalMs}\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: ${pollIntervalMs}\nwindowServer:\n  enabled: ${watch}\n  intervalMs: ${watchIntervalMs}\nnotify:\n  enabled: false\n`,
   );
   const stateFile =
     backend === 'darwin'
@@ -205,7 +205,6 @@ async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Resul
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
     await bin.cleanup();
-    await proc.cleanup();
     await ollama.stop();
     await rm(home, { recursive: true, force: true });
   }

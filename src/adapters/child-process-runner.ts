@@ -9,7 +9,7 @@
  * We used little of execa beyond spawn itself: the timeout and group kill are ours either way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { onLines } from './line-splitter.js';
 import type { CommandResult, CommandRunner, LineStream, LineStreamHandlers, RunOptions } from '../ports/command-runner.js';
 
 /** Time between SIGTERM and SIGKILL when a command overstays its timeout or is canceled. */
@@ -126,10 +126,10 @@ export class ChildProcessRunner implements CommandRunner {
       spawnError = spawnErrorText(error);
     });
     // With EMFILE the child comes back without pipes; it then only emits "error" and "close".
-    if (spawned.stdout) createInterface({ input: spawned.stdout, crlfDelay: Infinity }).on('line', (line) => handlers.onLine(line));
+    if (spawned.stdout) onLines(spawned.stdout, (line) => handlers.onLine(line));
     if (spawned.stderr && handlers.onErrorLine) {
       const onErrorLine = handlers.onErrorLine;
-      createInterface({ input: spawned.stderr, crlfDelay: Infinity }).on('line', (line) => onErrorLine(line));
+      onLines(spawned.stderr, (line) => onErrorLine(line));
     }
     const stderr = spawned.stderr ? collect(spawned.stderr, 64 * 1024) : { text: () => '' };
     // A child that exits while we write must not crash the daemon with EPIPE.

@@ -1,9 +1,10 @@
 import net from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeOllama, psFixtureModels } from '../../test/helpers/fake-ollama.js';
 import { systemClock } from '../adapters/system-clock.js';
 import { OllamaError } from '../ports/ollama.js';
 import { OllamaHttpClient } from './client.js';
+import { psSchema } from './schemas.js';
 import { unloadAndWait } from './unload.js';
 
 let fake: FakeOllama;
@@ -52,6 +53,23 @@ describe('OllamaHttpClient', () => {
       family: 'llama',
       families: ['llama', 'clip'],
     });
+  });
+
+  it('checks an unchanged /api/ps answer once, hands out copies, and checks a changed one again', async () => {
+    fake.loaded = psFixtureModels('ps-three-models.json');
+    const checks = vi.spyOn(psSchema, 'safeParse');
+    try {
+      const first = await client.listLoaded();
+      first[0]!.families.push('changed by a caller');
+      const second = await client.listLoaded();
+      expect(checks).toHaveBeenCalledTimes(1);
+      expect(second[0]?.families).toEqual(['llama', 'clip']);
+      fake.loaded = psFixtureModels('ps-empty.json');
+      expect(await client.listLoaded()).toEqual([]);
+      expect(checks).toHaveBeenCalledTimes(2);
+    } finally {
+      checks.mockRestore();
+    }
   });
 
   it('reads a model kept forever (expires in 2318) and an empty list', async () => {

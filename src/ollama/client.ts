@@ -32,6 +32,12 @@ export interface OllamaClientOptions {
 /** The HTTP client for one Ollama server. */
 export class OllamaHttpClient implements OllamaApi, ProbeApi {
   private readonly http = new HttpExchanger();
+  /**
+   * The last /api/ps text and what it parsed to. The guard reads /api/ps every 2 s and the
+   * answer rarely changes (expires_at moves only when a model is used): the same text is not
+   * parsed and checked again.
+   */
+  private readonly psMemo: AnswerMemo = { text: null, value: undefined };
 
   constructor(private readonly options: OllamaClientOptions) {}
 
@@ -45,7 +51,7 @@ export class OllamaHttpClient implements OllamaApi, ProbeApi {
   }
 
   async listLoaded(): Promise<LoadedModel[]> {
-    const body = await this.call('GET', '/api/ps', undefined, psSchema);
+    const body = await this.call('GET', '/api/ps', undefined, psSchema, {}, this.psMemo);
     return (body.models ?? []).map((model) => {
       const expiresAt = model.expires_at ? Date.parse(model.expires_at) : NaN;
       return {
@@ -56,7 +62,7 @@ export class OllamaHttpClient implements OllamaApi, ProbeApi {
         contextLength: model.context_length ?? null,
         digest: model.digest ?? '',
         family: model.details?.family ?? null,
-        families: model.details?.families ?? [],
+        families: [...(model.details?.families ?? [])],
       };
     });
   }
@@ -111,6 +117,7 @@ export class OllamaHttpClient implements OllamaApi, ProbeApi {
     body: unknown,
     schema: S,
     per: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {},
+    memo: AnswerMemo | null = null,
   ): Promise<z.output<S>> {
     const what = `${method} ${path}`;
     const timeoutMs = per.timeoutMs ?? this.options.timeoutMs;
@@ -134,6 +141,7 @@ export class OllamaHttpClient implements OllamaApi, ProbeApi {
       const message = detail.success ? detail.data.error : text.slice(0, 200);
       throw new OllamaError('http', `${what}: HTTP ${status}: ${message}`, status);
     }
+    if (memo !== null && memo.text === text) return memo.value as z.output<S>;
     const parsed = safeJson(text);
     if (parsed === undefined) {
       throw new OllamaError('bad-response', `${what}: the answer is not JSON: ${JSON.stringify(text.slice(0, 120))}`);
@@ -144,8 +152,18 @@ export class OllamaHttpClient implements OllamaApi, ProbeApi {
       const where = issue?.path.length ? issue.path.join('.') : 'body';
       throw new OllamaError('bad-response', `${what}: unexpected answer at ${where}: ${issue?.message ?? 'invalid'}`);
     }
+    if (memo !== null) {
+      memo.text = text;
+      memo.value = result.data;
+    }
     return result.data;
   }
+}
+
+/** One endpoint's last good answer: its text and the checked value (never handed out to be changed). */
+interface AnswerMemo {
+  text: string | null;
+  value: unknown;
 }
 
 function safeJson(text: string): unknown {

@@ -20,4 +20,14 @@ describe('parseMeminfo', () => {
     expect(() => meminfoBytes(parseMeminfo('MemTotal: 1 kB\n'), 'MemAvailable')).toThrow(MeminfoParseError);
     expect(() => meminfoBytes(parseMeminfo(''), 'MemAvailable')).toThrow('/proc/meminfo: MemAvailable is missing');
   });
+
+  it('skips lines that are not `Key: number [kB]`, takes counts without a unit as they are, and tolerates CRLF', () => {
+    // Not a capture: a hand-made text for the edge cases the captures do not have.
+    const values = parseMeminfo('MemTotal:  10 kB\r\ngarbage line\nHugePages_Total:       3\nMemFree: x kB\nSwapTotal: 0 kB');
+    expect([...values]).toEqual([
+      ['MemTotal', 10 * 1024],
+      ['HugePages_Total', 3],
+      ['SwapTotal', 0],
+    ]);
+  });
 });
