@@ -7,13 +7,15 @@
  * "from warn" first holds a warn answer, during which the daemon samples every fastIntervalMs.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
 import { FakeOllama } from '../test/helpers/fake-ollama.js';
 import { fixturePath, readFixture } from '../test/helpers/fixtures.js';
 import { deriveVmStatStream } from '../test/helpers/vm-stat-stream.js';
+import { probeDaemon } from '../src/daemon/instance-lock.js';
+import type { DaemonState } from '../src/daemon/state-file.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 const GiB = 1024 ** 3;
@@ -86,8 +88,8 @@ export async function measureReaction(intervalMs: number, from: 'normal' | 'warn
     env: { HOME: home, PATH: `${bin.dir}:${process.env.PATH ?? ''}` },
     stdio: 'ignore',
   });
-  const state = async (): Promise<{ samples: number; guard?: { level: string }; ollama?: { models: unknown[] } } | undefined> =>
-    JSON.parse(await readFile(stateFile, 'utf8')) as { samples: number; guard?: { level: string }; ollama?: { models: unknown[] } };
+  // Live over the control socket: the state file is written at most every 10 s while nothing notable changes.
+  const state = async (): Promise<DaemonState | undefined> => (await probeDaemon(path.join(path.dirname(stateFile), 'headroom.sock')))?.state;
   const latenciesMs: number[] = [];
   try {
     for (let trial = 0; trial < trials; trial++) {

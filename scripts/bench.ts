@@ -98,6 +98,14 @@ async function samplesIn(stateFile: string): Promise<number> {
   }
 }
 
+async function lastPressure(stateFile: string): Promise<string> {
+  try {
+    return (JSON.parse(await readFile(stateFile, 'utf8')) as { memory: { pressure: string } | null }).memory?.pressure ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function waitForSamples(stateFile: string, count: number): Promise<number> {
   for (;;) {
     const samples = await samplesIn(stateFile);
@@ -124,6 +132,8 @@ interface Result {
   watchPerSample: number;
   /** `vm_stat N` streams and xargs sysctl pumps started over the whole run (one each, unless restarted). */
   longLivedChildren: number;
+  /** The pressure in the last state written: anything but normal makes the guard read /api/ps every tick. */
+  pressure: string;
 }
 
 /** One backend's run; `watch: false` turns the WindowServer watch off, to see its cost by difference. */
@@ -200,6 +210,7 @@ async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Resul
       childrenPerSample: (endCalls - startCalls) / samples,
       watchPerSample: (endWatch - startWatch) / samples,
       longLivedChildren: vmStatStreams.length + pumps,
+      pressure: await lastPressure(stateFile),
     };
   } finally {
     child.kill('SIGTERM');
@@ -250,6 +261,9 @@ for (const r of results) {
       String(r.longLivedChildren).padStart(11),
     ].join(' '),
   );
+}
+for (const r of results.filter((result) => result.pressure !== 'normal')) {
+  console.log(`\nnote: ${r.backend} ended at ${r.pressure} pressure, so its guard read /api/ps every tick: its row is not the calm steady state.`);
 }
 console.log('\n% of one core at 1 s = CPU per sample / 1000 ms. darwin children are sh/awk fakes, not sysctl itself.');
 console.log('"bare Node timer": `node -e "setInterval(() => {}, intervalMs)"`, what one wake-up costs on this machine.');
