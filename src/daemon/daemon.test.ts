@@ -3,7 +3,7 @@ import { captureLogger } from '../../test/helpers/capture-logger.js';
 import { SimClock } from '../../test/helpers/sim-clock.js';
 import type { MemorySensor, MemorySnapshot, Pressure } from '../core/memory.js';
 import type { Guard } from '../guard/guard.js';
-import { Daemon } from './daemon.js';
+import { Daemon, type DaemonDeps } from './daemon.js';
 import type { DaemonState } from './state-file.js';
 import { fixedWindowServerStatus } from '../windowserver/watch.js';
 
@@ -58,6 +58,24 @@ function makeDaemon(script: Array<Pressure | Error>, stateWriteIntervalMs?: numb
   return { clock, logger, saved, daemon };
 }
 
+/** A daemon on a sim clock with a normal sensor and the given parts, saving every state it writes. */
+function daemonWith(parts: Partial<DaemonDeps>) {
+  const clock = new SimClock();
+  const saved: DaemonState[] = [];
+  const daemon = new Daemon({
+    sensor: scriptedSensor(clock, ['normal']),
+    clock,
+    logger: captureLogger(),
+    platform: 'linux',
+    intervalMs: 1000,
+    stateFile: '/unused',
+    pid: 42,
+    saveState: (_file, state) => void saved.push(structuredClone(state)),
+    ...parts,
+  });
+  return { clock, saved, daemon };
+}
+
 async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
 }
@@ -81,21 +99,9 @@ describe('Daemon', () => {
   });
 
   it('gives the probes a look every tick (to catch up a run missed in sleep) and keeps their status in the state', async () => {
-    const clock = new SimClock();
-    const saved: DaemonState[] = [];
     let ticks = 0;
     const status = { schedule: '*/30 * * * *', nextRunAt: 123, running: false, failedRuns: 1, lastRun: null };
-    const daemon = new Daemon({
-      sensor: scriptedSensor(clock, ['normal']),
-      clock,
-      logger: captureLogger(),
-      platform: 'linux',
-      intervalMs: 1000,
-      stateFile: '/unused',
-      pid: 42,
-      probes: { tick: () => void (ticks += 1), status: () => status },
-      saveState: (_file, state) => void saved.push(structuredClone(state)),
-    });
+    const { saved, daemon } = daemonWith({ probes: { tick: () => void (ticks += 1), status: () => status } });
     await daemon.tick();
     await daemon.tick();
     expect(ticks).toBe(2);
@@ -103,21 +109,9 @@ describe('Daemon', () => {
   });
 
   it('gives the Docker watch its turn every tick and keeps its status in the state', async () => {
-    const clock = new SimClock();
-    const saved: DaemonState[] = [];
     let ticks = 0;
     const status = { profile: 'default', state: 'healthy' as const, summary: 'Docker answers on /u/.colima/default/docker.sock', checkedAt: 1, lastHealthyAt: 1, lastRecovery: null, dryRun: false };
-    const daemon = new Daemon({
-      sensor: scriptedSensor(clock, ['normal']),
-      clock,
-      logger: captureLogger(),
-      platform: 'linux',
-      intervalMs: 1000,
-      stateFile: '/unused',
-      pid: 42,
-      docker: { tick: () => void (ticks += 1), status: () => status },
-      saveState: (_file, state) => void saved.push(structuredClone(state)),
-    });
+    const { saved, daemon } = daemonWith({ docker: { tick: () => void (ticks += 1), status: () => status } });
     await daemon.tick();
     await daemon.tick();
     expect(ticks).toBe(2);
@@ -262,22 +256,9 @@ describe('Daemon state writes', () => {
   });
 
   it('writes at once when the guard changes level or starts an unload', async () => {
-    const clock = new SimClock();
-    const saved: DaemonState[] = [];
     const status = { level: 'normal', dryRun: false, incident: null, unloading: null as string[] | null, lastUnload: null };
     const guard = { alert: false, policyState: { level: 'normal' }, processStage: null, tick: () => Promise.resolve([]), status: () => ({ ...status }) } as unknown as Guard;
-    const daemon = new Daemon({
-      sensor: scriptedSensor(clock, ['normal']),
-      clock,
-      logger: captureLogger(),
-      platform: 'linux',
-      intervalMs: 1000,
-      stateFile: '/unused',
-      pid: 1,
-      guard,
-      stateWriteIntervalMs: 60_000,
-      saveState: (_file, state) => void saved.push(structuredClone(state)),
-    });
+    const { saved, daemon } = daemonWith({ guard, stateWriteIntervalMs: 60_000 });
     await daemon.tick();
     await daemon.tick();
     status.level = 'warn';
