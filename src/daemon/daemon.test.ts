@@ -39,6 +39,11 @@ function scriptedSensor(clock: SimClock, script: Array<Pressure | Error>): Memor
 }
 
 function makeDaemon(script: Array<Pressure | Error>, stateWriteIntervalMs?: number) {
+  return daemonWith(stateWriteIntervalMs !== undefined ? { stateWriteIntervalMs } : {}, script);
+}
+
+/** A daemon on a sim clock with a scripted sensor (normal by default) and the given parts, saving every state it writes. */
+function daemonWith(parts: Partial<DaemonDeps>, script: Array<Pressure | Error> = ['normal']) {
   const clock = new SimClock();
   const logger = captureLogger();
   const saved: DaemonState[] = [];
@@ -50,30 +55,10 @@ function makeDaemon(script: Array<Pressure | Error>, stateWriteIntervalMs?: numb
     intervalMs: 1000,
     stateFile: '/unused',
     pid: 42,
-    ...(stateWriteIntervalMs !== undefined ? { stateWriteIntervalMs } : {}),
-    saveState: (_file, state) => {
-      saved.push(structuredClone(state));
-    },
-  });
-  return { clock, logger, saved, daemon };
-}
-
-/** A daemon on a sim clock with a normal sensor and the given parts, saving every state it writes. */
-function daemonWith(parts: Partial<DaemonDeps>) {
-  const clock = new SimClock();
-  const saved: DaemonState[] = [];
-  const daemon = new Daemon({
-    sensor: scriptedSensor(clock, ['normal']),
-    clock,
-    logger: captureLogger(),
-    platform: 'linux',
-    intervalMs: 1000,
-    stateFile: '/unused',
-    pid: 42,
     saveState: (_file, state) => void saved.push(structuredClone(state)),
     ...parts,
   });
-  return { clock, saved, daemon };
+  return { clock, logger, saved, daemon };
 }
 
 async function settle(): Promise<void> {
@@ -119,8 +104,6 @@ describe('Daemon', () => {
   });
 
   it('runs the WindowServer watch, the guard with its emergency, the process guard at the stage the guard opens, and the heaviest, in that order, and keeps them in the state', async () => {
-    const clock = new SimClock();
-    const saved: DaemonState[] = [];
     const calls: string[] = [];
     const wsStatus = { ...fixedWindowServerStatus('unknown', 'x'), health: 'strained' as const, reason: 'CPU 95% of a core', emergency: 'WindowServer CPU 95%' };
     const guard = {
@@ -135,14 +118,8 @@ describe('Daemon', () => {
     } as unknown as Guard;
     const heaviest = { sampledAt: 1, processes: [{ pid: 5, name: 'python', command: 'python -m mlx_lm.lora', uid: 501, bytes: 10, metric: 'footprint' as const }] };
     const action = { at: 2, pid: 5, name: 'python', rule: 0, action: 'term' as const, memory: null, outcome: { kind: 'exited' as const, afterMs: 1, signal: 'SIGTERM' as const }, dryRun: false };
-    const daemon = new Daemon({
-      sensor: scriptedSensor(clock, ['normal']),
-      clock,
-      logger: captureLogger(),
+    const { saved, daemon } = daemonWith({
       platform: 'darwin',
-      intervalMs: 1000,
-      stateFile: '/unused',
-      pid: 42,
       guard,
       windowServer: {
         tick: (_memory, raised) => void calls.push(`windowserver raised=${raised}`),
@@ -151,7 +128,6 @@ describe('Daemon', () => {
       },
       processGuard: { tick: (stage) => void calls.push(`processes ${stage}`), recentActions: [action], guarded: 1, dryRun: false },
       heaviest: { tick: (raised) => void calls.push(`heaviest raised=${raised}`), latest: heaviest },
-      saveState: (_file, state) => void saved.push(structuredClone(state)),
     });
     await daemon.tick();
     // The kernel says normal, but the guard is at warn: pressure counts as raised.
@@ -195,16 +171,8 @@ describe('Daemon', () => {
   });
 
   it('logs a state-file failure and carries on', async () => {
-    const clock = new SimClock();
-    const logger = captureLogger();
-    const daemon = new Daemon({
-      sensor: scriptedSensor(clock, ['normal']),
-      clock,
-      logger,
-      platform: 'linux',
-      intervalMs: 1000,
+    const { logger, daemon } = daemonWith({
       stateFile: '/nope/state.json',
-      pid: 1,
       saveState: () => {
         throw new Error('EROFS');
       },
