@@ -35,22 +35,25 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 /**
  * How fast the daemon runs in a measurement. The default packs 1000 samples into 100 s, with
- * /api/ps every 2 samples and a WindowServer reading every 10 (the defaults' ratios at 1 s, the
- * watch three times its calm rate). `--real-time` runs the defaults themselves (1 s, /api/ps
- * every 2 s, the watch every 30 s) for 180 samples, so that what costs per wake-up, not per
- * sample, counts as it does on a machine at rest.
+ * /api/ps every 2 samples while memory moves and every 30 while it stays still, and a
+ * WindowServer reading every 10 (the defaults' ratios at 1 s, the watch three times its calm
+ * rate). `--real-time` runs the defaults themselves (1 s, /api/ps every 2 s or 30 s, the watch
+ * every 30 s) for 180 samples, so that what costs per wake-up, not per sample, counts as it does
+ * on a machine at rest.
  */
 interface Pace {
   name: string;
   intervalMs: number;
   pollIntervalMs: number;
+  /** /api/ps while memory stays still (it does here: the fakes repeat one reading). */
+  stillPollIntervalMs: number;
   watchIntervalMs: number;
   warmup: number;
   measured: number;
 }
 
-const PACKED: Pace = { name: 'intervalMs 100', intervalMs: 100, pollIntervalMs: 200, watchIntervalMs: 1000, warmup: 20, measured: 1000 };
-const REAL_TIME: Pace = { name: 'the defaults (intervalMs 1000)', intervalMs: 1000, pollIntervalMs: 2000, watchIntervalMs: 30_000, warmup: 10, measured: 180 };
+const PACKED: Pace = { name: 'intervalMs 100', intervalMs: 100, pollIntervalMs: 200, stillPollIntervalMs: 3000, watchIntervalMs: 1000, warmup: 20, measured: 1000 };
+const REAL_TIME: Pace = { name: 'the defaults (intervalMs 1000)', intervalMs: 1000, pollIntervalMs: 2000, stillPollIntervalMs: 30_000, watchIntervalMs: 30_000, warmup: 10, measured: 180 };
 const realTime = process.argv.includes('--real-time');
 const pace = realTime ? REAL_TIME : PACKED;
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -130,6 +133,8 @@ interface Result {
   childrenPerSample: number;
   /** pgrep and ps runs of the WindowServer watch per sample (darwin). */
   watchPerSample: number;
+  /** /api/ps reads per sample in the measured window. */
+  apiPsPerSample: number;
   /** `vm_stat N` streams and xargs sysctl pumps started over the whole run (one each, unless restarted). */
   longLivedChildren: number;
   /** The pressure in the last state written: anything but normal makes the guard read /api/ps every tick. */
@@ -138,7 +143,7 @@ interface Result {
 
 /** One backend's run; `watch: false` turns the WindowServer watch off, to see its cost by difference. */
 async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Result> {
-  const { intervalMs, pollIntervalMs, watchIntervalMs, warmup, measured } = pace;
+  const { intervalMs, pollIntervalMs, stillPollIntervalMs, watchIntervalMs, warmup, measured } = pace;
   const home = await mkdtemp(path.join(os.tmpdir(), 'hr-bench-'));
   const streamFile = path.join(home, 'vm_stat-stream-derived.txt');
   await writeFile(streamFile, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
@@ -171,10 +176,10 @@ async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Resul
   await watchFakes.setRows([psRow({ pid: 372, uid: 88, rssKiB: 105120, time: '276:18.30', lstart: 'Wed Dec  2 08:00:30 2026', command: '/System/Library/PrivateFrameworks/SkyLight.framework/Resources/WindowServer -daemon' })]);
   const watchCalls = async (): Promise<number> => (await countLines(path.join(bin.dir, 'ps.argv'))) + (await countLines(path.join(bin.dir, 'pgrep.argv')));
   const config = path.join(home, 'config.yaml');
-  // /api/ps is read every 2 samples, the ratio of the defaults at 1 s.
+  // /api/ps is read at the ratios of the defaults at 1 s (see Pace).
   await writeFile(
     config,
-    `daemon:\n  intervalMs: ${intervalMs}\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: ${pollIntervalMs}\nwindowServer:\n  enabled: ${watch}\n  intervalMs: ${watchIntervalMs}\nnotify:\n  enabled: false\n`,
+    `daemon:\n  intervalMs: ${intervalMs}\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: ${pollIntervalMs}\n  stillPollIntervalMs: ${stillPollIntervalMs}\nwindowServer:\n  enabled: ${watch}\n  intervalMs: ${watchIntervalMs}\nnotify:\n  enabled: false\n`,
   );
   const stateFile =
     backend === 'darwin'
@@ -191,12 +196,14 @@ async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Resul
     const startChildrenMs = await childrenCpuMs(pid);
     const startCalls = (await countLines(path.join(bin.dir, 'sysctl.calls'))) + (await countLines(path.join(bin.dir, 'vm_stat.calls')));
     const startWatch = await watchCalls();
+    const startApiPs = ollama.requestsTo('/api/ps').length;
     const endSamples = await waitForSamples(stateFile, startSamples + measured);
     const endTimes = await procTimes(pid);
     const endChildrenMs = await childrenCpuMs(pid);
     const rss = await rssBytes(pid);
     const endCalls = (await countLines(path.join(bin.dir, 'sysctl.calls'))) + (await countLines(path.join(bin.dir, 'vm_stat.calls')));
     const endWatch = await watchCalls();
+    const endApiPs = ollama.requestsTo('/api/ps').length;
     const samples = endSamples - startSamples;
     const vmStatStreams = (await readFile(path.join(bin.dir, 'vm_stat.calls'), 'utf8').catch(() => ''))
       .split('\n')
@@ -209,6 +216,7 @@ async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Resul
       rssMiB: rss / 1024 / 1024,
       childrenPerSample: (endCalls - startCalls) / samples,
       watchPerSample: (endWatch - startWatch) / samples,
+      apiPsPerSample: (endApiPs - startApiPs) / samples,
       longLivedChildren: vmStatStreams.length + pumps,
       pressure: await lastPressure(stateFile),
     };
@@ -246,7 +254,7 @@ const floorMsPer1000 = await measureFloor();
 const results = realTime ? [await measure('linux'), await measure('darwin')] : [await measure('linux'), await measure('darwin'), await measure('darwin', false)];
 const perSecond = 1000 / pace.intervalMs;
 console.log(`\nheadroom sampling cost at ${pace.name} (node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores)\n`);
-console.log('backend                         daemon CPU / 1000 samples  = % of one core at 1 s  children CPU / 1000  RSS after  children / sample  watch / sample  long-lived');
+console.log('backend                         daemon CPU / 1000 samples  = % of one core at 1 s  children CPU / 1000  RSS after  children / sample  watch / sample  /api/ps / sample  long-lived');
 console.log([`bare Node timer (the floor)`.padEnd(31), `${floorMsPer1000.toFixed(0)} ms`.padStart(25), `${(floorMsPer1000 / 1000 / 10).toFixed(3)}%`.padStart(23)].join(' '));
 for (const r of results) {
   console.log(
@@ -258,6 +266,7 @@ for (const r of results) {
       `${r.rssMiB.toFixed(1)} MiB`.padStart(10),
       r.childrenPerSample.toFixed(3).padStart(17),
       r.watchPerSample.toFixed(3).padStart(15),
+      r.apiPsPerSample.toFixed(3).padStart(17),
       String(r.longLivedChildren).padStart(11),
     ].join(' '),
   );
@@ -270,7 +279,7 @@ console.log('"bare Node timer": `node -e "setInterval(() => {}, intervalMs)"`, w
 console.log('"children / sample": sysctl runs in the measured window (the darwin ones are started by the xargs pump,');
 console.log('not by the daemon); "watch / sample": the WindowServer watch\'s ps (and pgrep) runs, started by the daemon,');
 console.log(`at one reading per ${(pace.watchIntervalMs / pace.intervalMs).toFixed(0)} samples; "long-lived": vm_stat streams and xargs pumps started over the whole run.`);
-if (perSecond !== 1) console.log(`/api/ps every ${pace.pollIntervalMs / pace.intervalMs} samples, as at the defaults.`);
+if (perSecond !== 1) console.log(`/api/ps every ${pace.pollIntervalMs / pace.intervalMs} samples while memory moves, every ${pace.stillPollIntervalMs / pace.intervalMs} while it stays still, as at the defaults.`);
 if (realTime) process.exit(0);
 if (process.argv.includes('--sampling-only')) process.exit(0);
 

@@ -19,7 +19,7 @@ import { ProcTextReader } from './adapters/proc-text-reader.js';
 import { InstanceLock } from './daemon/instance-lock.js';
 import { removeStaleTempFiles, type DaemonState } from './daemon/state-file.js';
 import { DEFAULT_READ_BUDGET_MS, Guard } from './guard/guard.js';
-import { guardRules } from './guard/rules.js';
+import { guardRules, stillPacing } from './guard/rules.js';
 import { OllamaHttpClient } from './ollama/client.js';
 import { isLocalAddress, parseOllamaHost, resolveOllamaUrl, serverListenHost } from './ollama/host.js';
 import { ollamaChildEnv } from './ollama/safe-env.js';
@@ -174,7 +174,7 @@ function createGuard(
   const { config } = setup;
   if (!config.guard.enabled) return null;
   const api = new OllamaHttpClient({ baseUrl: deps.url, timeoutMs: config.ollama.timeoutMs });
-  const watcher = new OllamaWatcher({ api, clock: systemClock, logger: deps.logger, pollIntervalMs: config.ollama.pollIntervalMs, processes: deps.processes });
+  const watcher = new OllamaWatcher({ api, clock: systemClock, logger: deps.logger, pollIntervalMs: config.ollama.pollIntervalMs, still: stillPacing(config), processes: deps.processes });
   const guard = new Guard({
     watcher,
     api,

@@ -110,6 +110,12 @@ describe('parseConfigText', () => {
     expect(issue).toMatchObject({ path: 'linux.pressure.criticalAvailablePercent', line: 3, message: 'must not exceed warnAvailablePercent (10)' });
   });
 
+  it('checks that ollama.stillPollIntervalMs is not shorter than ollama.pollIntervalMs', () => {
+    const [issue] = issuesOf('ollama:\n  pollIntervalMs: 5000\n  stillPollIntervalMs: 3000\n');
+    expect(issue).toMatchObject({ path: 'ollama.stillPollIntervalMs', line: 3, message: expect.stringMatching(/^is shorter than ollama\.pollIntervalMs \(5000\)/) as string });
+    expect(parseConfigText('ollama:\n  pollIntervalMs: 5000\n  stillPollIntervalMs: 5000\n', 'config.yaml').ollama.stillPollIntervalMs).toBe(5000);
+  });
+
   it('reports every problem at once', () => {
     expect(issuesOf('daemon:\n  intervalMs: 1\n  commandTimeoutMs: -5\nextra: true\n').map((issue) => issue.path)).toEqual([
       'daemon.intervalMs',

@@ -260,7 +260,20 @@ export const configSchema = z.strictObject({
         .default(null)
         .describe('the Ollama server; null = OLLAMA_HOST, else http://127.0.0.1:11434'),
       timeoutMs: z.number().int().min(100).max(120_000).default(3000).describe('timeout of each Ollama API call'),
-      pollIntervalMs: z.number().int().min(100).max(600_000).default(2000).describe('time between /api/ps reads while pressure is normal'),
+      pollIntervalMs: z.number().int().min(100).max(600_000).default(2000).describe('time between /api/ps reads while pressure is normal and memory moves'),
+      stillPollIntervalMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(3_600_000)
+        .default(30_000)
+        .describe('time between /api/ps reads while pressure is normal and memory stays still; at least pollIntervalMs'),
+      stillWithinMiB: z
+        .number()
+        .min(0)
+        .max(1024 * 1024)
+        .default(256)
+        .describe('memory is still while available, free, wired, compressed and swap used each stay within this of the last read; 0 = never still'),
       unloadTimeoutMs: z.number().int().min(100).max(600_000).default(15_000).describe('how long to wait for an unloaded model to leave /api/ps'),
       manage: z.boolean().default(true).describe('run ollama serve under pm2 when nobody serves'),
       takeover: z.boolean().default(false).describe('stop a server headroom did not start, and run its own'),
@@ -290,6 +303,9 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .superRefine((value, ctx) => {
+      if (value.stillPollIntervalMs < value.pollIntervalMs) {
+        ctx.addIssue({ code: 'custom', path: ['stillPollIntervalMs'], message: `is shorter than ollama.pollIntervalMs (${value.pollIntervalMs}): memory that stays still cannot be read more often than memory that moves` });
+      }
       if (value.url === null || value.env.OLLAMA_HOST === null || hostProblem(value.env.OLLAMA_HOST) !== null) return;
       const url = parseOllamaHost(value.url);
       const listen = parseOllamaHost(value.env.OLLAMA_HOST);

@@ -6,9 +6,10 @@ import { systemClock } from '../adapters/system-clock.js';
 import { InstantClock } from '../../test/helpers/instant-clock.js';
 import type { Clock } from '../ports/clock.js';
 import type { MemorySnapshot, Pressure } from '../core/memory.js';
-import { GiB } from '../core/units.js';
+import { GiB, MiB } from '../core/units.js';
 import { OllamaHttpClient } from '../ollama/client.js';
-import { OllamaWatcher } from '../ollama/watcher.js';
+import { OllamaWatcher, type StillPacing } from '../ollama/watcher.js';
+import { SimClock } from '../../test/helpers/sim-clock.js';
 import { Guard } from './guard.js';
 import type { ProcessInspector, ProcessTable, Signaller } from '../ports/processes.js';
 import { readFixture } from '../../test/helpers/fixtures.js';
@@ -96,10 +97,10 @@ class FakeProcesses implements ProcessTable, Pick<ProcessInspector, 'get'>, Sign
 
 const RUNNER = '/Applications/Ollama.app/Contents/Resources/ollama runner --ollama-engine --model /Users/u/.ollama/models/blobs/sha256-' + 'a'.repeat(64) + ' --port 50123';
 
-function makeGuard(rules: GuardRules = RULES, processes: FakeProcesses | null = null, options: { clock?: Clock; stopping?: AbortSignal } = {}): Guard {
+function makeGuard(rules: GuardRules = RULES, processes: FakeProcesses | null = null, options: { clock?: Clock; stopping?: AbortSignal; still?: StillPacing } = {}): Guard {
   const api = new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 500 });
   return new Guard({
-    watcher: new OllamaWatcher({ api, clock: systemClock, logger, pollIntervalMs: 2000, processes }),
+    watcher: new OllamaWatcher({ api, clock: options.clock ?? systemClock, logger, pollIntervalMs: 2000, ...(options.still ? { still: options.still } : {}), processes }),
     api,
     notifier,
     clock: options.clock ?? systemClock,
@@ -159,6 +160,25 @@ describe('Guard', () => {
       const event = logger.entries.find((e) => e.message === message);
       expect(event?.fields, message).toMatchObject({ snapshot: { memory: { pressure: 'warn', availableBytes: expect.any(Number) as unknown }, ollama: { status: 'ok' } } });
     }
+  });
+
+  it('at calm, asks /api/ps again only when the tick\'s memory moved, or the last answer is stillPollIntervalMs old', async () => {
+    const clock = new SimClock(T0);
+    const guard = makeGuard(RULES, null, { clock, still: { pollIntervalMs: 30_000, withinBytes: 256 * MiB } });
+    await guard.tick(memory(0, 'normal', 20));
+    clock.advance(5000);
+    await guard.tick(memory(5, 'normal', 20));
+    expect(fake.requestsTo('/api/ps')).toHaveLength(1);
+    // A 6 GiB model loaded: available memory fell by its size.
+    clock.advance(1000);
+    await guard.tick(memory(6, 'normal', 14));
+    expect(fake.requestsTo('/api/ps')).toHaveLength(2);
+    clock.advance(29_000);
+    await guard.tick(memory(35, 'normal', 14));
+    expect(fake.requestsTo('/api/ps')).toHaveLength(2);
+    clock.advance(1000);
+    await guard.tick(memory(36, 'normal', 14));
+    expect(fake.requestsTo('/api/ps')).toHaveLength(3);
   });
 
   it('unloads every model at once on an emergency, even on calm memory, tells the user, and opens the process stage after the cooldown', async () => {

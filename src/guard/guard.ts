@@ -111,7 +111,7 @@ export class Guard {
   async tick(memory: MemorySnapshot, signal?: AbortSignal, emergency: string | null = null): Promise<Decision[]> {
     this.lastPressure = memory.pressure;
     this.emergency = emergency;
-    const reading = await this.readOllama(this.alert || this.inFlight.size > 0);
+    const reading = await this.readOllama(this.alert || this.inFlight.size > 0, memory);
     this.state = this.withOutcomes(this.state);
     const snapshot = this.snapshotOf(memory, reading);
     let result = evaluate(this.state, snapshot, this.deps.rules);
@@ -146,10 +146,10 @@ export class Guard {
   }
 
   /** Reads Ollama, but waits at most `readBudgetMs`: a busy Ollama must not slow the sampling. */
-  private async readOllama(force: boolean): Promise<OllamaReading> {
+  private async readOllama(force: boolean, memory?: MemorySnapshot): Promise<OllamaReading> {
     const { watcher, clock, readBudgetMs } = this.deps;
-    if (!watcher.wouldRead(force)) return watcher.current;
-    const read = watcher.read(force);
+    if (!watcher.wouldRead(force, memory)) return watcher.current;
+    const read = watcher.read(force, memory);
     const budget = new AbortController();
     const reading = await Promise.race([read, clock.sleep(readBudgetMs, budget.signal).then(() => null)]);
     budget.abort('read done'); // a reason of our own: without one, abort() builds a DOMException with a stack
@@ -168,7 +168,7 @@ export class Guard {
   ): Promise<{ result: Evaluation; snapshot: GuardSnapshot } | null> {
     const fresh = await this.deps.resample(signal).catch(() => null);
     if (!fresh || !evaluateTrigger(fresh, this.deps.rules).known) return null;
-    const reading = decided.rule === 'oversize' ? await this.readOllama(true) : first.ollama;
+    const reading = decided.rule === 'oversize' ? await this.readOllama(true, fresh) : first.ollama;
     const snapshot = this.snapshotOf(fresh, reading);
     const result = evaluate(this.state, snapshot, this.deps.rules);
     if (!result.decisions.some((d) => d.kind === 'unload')) {

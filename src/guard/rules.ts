@@ -1,6 +1,7 @@
 /** Turns the config's guard, notify and ollama sections into the policy's rules. */
 import type { Config } from '../config/schema.js';
-import { GiB } from '../core/units.js';
+import { GiB, MiB } from '../core/units.js';
+import type { StillPacing } from '../ollama/watcher.js';
 import type { GuardRules } from './types.js';
 
 /** The rules for `config`; `dryRun` is the config's or the command line's. */
@@ -20,4 +21,9 @@ export function guardRules(config: Config, dryRun = config.guard.dryRun): GuardR
     notifyMinIntervalMs: notify.minIntervalMs,
     dryRun,
   };
+}
+
+/** The watcher's pacing of calm /api/ps reads while memory stays still, from the config. */
+export function stillPacing(config: Config): StillPacing {
+  return { pollIntervalMs: config.ollama.stillPollIntervalMs, withinBytes: config.ollama.stillWithinMiB * MiB };
 }

@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureLogger } from '../../test/helpers/capture-logger.js';
 import { FakeOllama, psFixtureModels } from '../../test/helpers/fake-ollama.js';
+import { memorySnapshot } from '../../test/helpers/memory-snapshot.js';
 import { SimClock } from '../../test/helpers/sim-clock.js';
+import { GiB, MiB } from '../core/units.js';
 import { OllamaHttpClient } from './client.js';
-import { OllamaWatcher } from './watcher.js';
+import { memoryMoved, OllamaWatcher } from './watcher.js';
 
 let fake: FakeOllama;
 let clock: SimClock;
@@ -79,6 +81,78 @@ describe('OllamaWatcher', () => {
     const [a, b] = await Promise.all([watcher.read(true), watcher.read(true)]);
     expect(a).toBe(b);
     expect(fake.requestsTo('/api/ps')).toHaveLength(1);
+  });
+});
+
+describe('memoryMoved', () => {
+  const before = memorySnapshot();
+  it('is false while every figure stays within the bound and the pressure is the same', () => {
+    expect(memoryMoved(before, { ...before, at: before.at + 5000, availableBytes: before.availableBytes! - 255 * MiB, freeBytes: before.freeBytes! + 100 * MiB }, 256 * MiB)).toBe(false);
+  });
+  it.each(['availableBytes', 'freeBytes', 'wiredBytes', 'compressedBytes', 'swapUsedBytes'] as const)('is true when %s moves by the bound, up or down', (figure) => {
+    expect(memoryMoved(before, { ...before, [figure]: before[figure]! + 256 * MiB }, 256 * MiB)).toBe(true);
+    expect(memoryMoved(before, { ...before, [figure]: before[figure]! - 300 * MiB }, 256 * MiB)).toBe(true);
+  });
+  it('is true when the pressure changed, a figure is missing on either side, or the bound is 0', () => {
+    expect(memoryMoved(before, { ...before, pressure: 'unknown' }, 256 * MiB)).toBe(true);
+    expect(memoryMoved(before, { ...before, wiredBytes: null }, 256 * MiB)).toBe(true);
+    expect(memoryMoved({ ...before, swapUsedBytes: null }, before, 256 * MiB)).toBe(true);
+    expect(memoryMoved(before, before, 0)).toBe(true);
+  });
+});
+
+describe('OllamaWatcher with still pacing', () => {
+  const still = { pollIntervalMs: 30_000, withinBytes: 256 * MiB };
+  const calm = memorySnapshot();
+  let paced: OllamaWatcher;
+  beforeEach(() => {
+    paced = new OllamaWatcher({ api: new OllamaHttpClient({ baseUrl: fake.url, timeoutMs: 300 }), clock, logger, pollIntervalMs: 2000, still, processes: null });
+  });
+
+  it('keeps an answered read while memory stays still, up to still.pollIntervalMs', async () => {
+    await paced.read(false, calm);
+    for (let s = 2; s < 30; s += 2) {
+      clock.advance(2000);
+      expect(paced.wouldRead(false, calm)).toBe(false);
+      await paced.read(false, { ...calm, availableBytes: calm.availableBytes! - 100 * MiB });
+    }
+    expect(fake.requestsTo('/api/ps')).toHaveLength(1);
+    clock.advance(2000);
+    await paced.read(false, calm);
+    expect(fake.requestsTo('/api/ps')).toHaveLength(2);
+  });
+
+  it('reads at pollIntervalMs once memory moved since the last read (a model loading), and then paces from that read', async () => {
+    await paced.read(false, calm);
+    const loaded = { ...calm, availableBytes: calm.availableBytes! - 6 * GiB, wiredBytes: calm.wiredBytes! + 6 * GiB };
+    clock.advance(1000);
+    await paced.read(false, loaded);
+    expect(fake.requestsTo('/api/ps')).toHaveLength(1);
+    clock.advance(1000);
+    await paced.read(false, loaded);
+    expect(fake.requestsTo('/api/ps')).toHaveLength(2);
+    clock.advance(2000);
+    await paced.read(false, loaded);
+    expect(fake.requestsTo('/api/ps')).toHaveLength(2);
+  });
+
+  it('still reads when forced, and at pollIntervalMs while the last reading is not an answer', async () => {
+    await paced.read(false, calm);
+    await paced.read(true, calm);
+    expect(fake.requestsTo('/api/ps')).toHaveLength(2);
+    fake.faults.set('/api/ps', { kind: 'garbage', body: 'null' });
+    await paced.read(true, calm);
+    clock.advance(2000);
+    expect(paced.wouldRead(false, calm)).toBe(true);
+    await paced.read(false, calm);
+    expect(fake.requestsTo('/api/ps')).toHaveLength(4);
+  });
+
+  it('reads at pollIntervalMs when not given the tick\'s memory', async () => {
+    await paced.read(false, calm);
+    clock.advance(2000);
+    await paced.read(false);
+    expect(fake.requestsTo('/api/ps')).toHaveLength(2);
   });
 });
 

@@ -1,6 +1,9 @@
 /**
  * Reads /api/ps for the guard: every `pollIntervalMs` while things are calm, every tick when
- * asked (pressure, an unload in flight). Each model's kind comes from /api/show once per digest.
+ * asked (pressure, an unload in flight). With `still` set, a calm read is made only when memory
+ * moved since the last one, or when that one is `still.pollIntervalMs` old: a model that loads or
+ * leaves moves wired and available memory by its size, and an idle Ollama need not be asked every
+ * 2 s (docs/memory.md). Each model's kind comes from /api/show once per digest.
  * A failing server is a reading with status `unreachable` or `error`, never an exception.
  *
  * While Ollama loads a model it holds that runner's lock, and /api/ps waits for it (since
@@ -8,6 +11,7 @@
  * answers, the reading is `busy`: the last models /api/ps listed, plus the runner processes
  * that are not among them, matched to models by the weights blob their command line names.
  */
+import type { MemorySnapshot } from '../core/memory.js';
 import type { GuardModel, OllamaReading } from '../guard/types.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
@@ -40,13 +44,39 @@ export interface OllamaWatcherOptions {
   clock: Clock;
   logger: Logger;
   pollIntervalMs: number;
+  /** Calm reads while memory stays still; absent: every `pollIntervalMs`. */
+  still?: StillPacing;
   /** For the runner processes while Ollama is busy; null reads nothing (one-shot status). */
   processes: ProcessTable | null;
+}
+
+/** How the watcher paces calm reads while memory stays still (config `ollama.stillPollIntervalMs`, `ollama.stillWithinMiB`). */
+export interface StillPacing {
+  /** The longest time between two calm reads while memory stays still. */
+  pollIntervalMs: number;
+  /** Memory is still while each figure of `memoryMoved` stays within this of its value at the last read; 0: never still. */
+  withinBytes: number;
+}
+
+/** The figures a model's load or unload moves (on macOS, wired and available by its size; on Linux, free as its file is read). */
+const MOVING_FIGURES = ['availableBytes', 'freeBytes', 'wiredBytes', 'compressedBytes', 'swapUsedBytes'] as const;
+
+/** True unless both samples have every figure and the same pressure, and no figure moved by `withinBytes` or more. */
+export function memoryMoved(before: MemorySnapshot, now: MemorySnapshot, withinBytes: number): boolean {
+  if (withinBytes <= 0 || before.pressure !== now.pressure) return true;
+  for (const figure of MOVING_FIGURES) {
+    const a = before[figure];
+    const b = now[figure];
+    if (a === null || b === null || Math.abs(a - b) >= withinBytes) return true;
+  }
+  return false;
 }
 
 /** The guard's view of Ollama. */
 export class OllamaWatcher {
   private reading: OllamaReading = { status: 'unreachable', models: [], error: 'not read yet', readAt: null };
+  /** The memory sample of the tick that made the last read, if it was given one. */
+  private memoryAtRead: MemorySnapshot | null = null;
   private lastListed: GuardModel[] = [];
   private refreshing: Promise<OllamaReading> | null = null;
   private readonly kinds = new Map<string, KnownKind>();
@@ -65,19 +95,28 @@ export class OllamaWatcher {
     return this.reading;
   }
 
-  /** True when `read(force)` would ask Ollama (or join a read under way) rather than answer from the last reading. */
-  wouldRead(force: boolean): boolean {
-    if (this.refreshing) return true;
-    return force || this.reading.readAt === null || this.options.clock.now() - this.reading.readAt >= this.options.pollIntervalMs;
+  /**
+   * True when `read(force, memory)` would ask Ollama (or join a read under way) rather than answer
+   * from the last reading. `memory` is the tick's sample, for the still pacing.
+   */
+  wouldRead(force: boolean, memory?: MemorySnapshot): boolean {
+    if (this.refreshing || force || this.reading.readAt === null) return true;
+    const ageMs = this.options.clock.now() - this.reading.readAt;
+    if (ageMs < this.options.pollIntervalMs) return false;
+    const still = this.options.still;
+    // Only an answered read is kept while memory is still: a server that is down or starting is asked at the usual pace.
+    if (!still || this.reading.status !== 'ok' || ageMs >= still.pollIntervalMs) return true;
+    return memory === undefined || this.memoryAtRead === null || memoryMoved(this.memoryAtRead, memory, still.withinBytes);
   }
 
   /**
-   * Reads /api/ps unless the last read is younger than the poll interval and `force` is false.
-   * A read already under way is shared, never doubled.
+   * Reads /api/ps unless `force` is false and the last read is younger than the poll interval (or,
+   * with still pacing, memory has not moved since). A read already under way is shared, never doubled.
    */
-  read(force: boolean): Promise<OllamaReading> {
+  read(force: boolean, memory?: MemorySnapshot): Promise<OllamaReading> {
     if (this.refreshing) return this.refreshing;
-    if (!this.wouldRead(force)) return Promise.resolve(this.reading);
+    if (!this.wouldRead(force, memory)) return Promise.resolve(this.reading);
+    this.memoryAtRead = memory ?? null;
     this.refreshing = this.readNow().finally(() => {
       this.refreshing = null;
     });

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import { GiB } from '../core/units.js';
 import { Daemon } from '../daemon/daemon.js';
 import { DEFAULT_READ_BUDGET_MS, Guard } from '../guard/guard.js';
-import { guardRules } from '../guard/rules.js';
+import { guardRules, stillPacing } from '../guard/rules.js';
 import { OllamaWatcher } from '../ollama/watcher.js';
 import type { Clock } from '../ports/clock.js';
 import type { Notifier } from '../ports/notifier.js';
@@ -97,7 +97,7 @@ export async function simulate(scenario: Scenario, config: Config, options: SimO
 
   let guard: Guard | null = null;
   if (options.guard) {
-    const watcher = new OllamaWatcher({ api: ollama, clock, logger, pollIntervalMs: config.ollama.pollIntervalMs, processes });
+    const watcher = new OllamaWatcher({ api: ollama, clock, logger, pollIntervalMs: config.ollama.pollIntervalMs, still: stillPacing(config), processes });
     guard = new Guard({
       watcher,
       api: ollama,

@@ -79,6 +79,8 @@ describe('the guard, end to end in the daemon', () => {
         'ollama:',
         '  manage: false',
         `  url: ${ollama.url}`,
+        '  pollIntervalMs: 200',
+        '  stillPollIntervalMs: 60000',
         'guard:',
         '  sustainMs: 400',
         '  cooldownMs: 60000', // no second warn unload: the next one must come from critical
@@ -89,8 +91,10 @@ describe('the guard, end to end in the daemon', () => {
     const stateFile = path.join(sandbox.darwinStateDir, 'state.json');
     const daemon = startCliProcess(['run', '--platform', 'darwin', '--config', config], sandbox.env);
     try {
-      await waitFor(async () => ((await readLiveState(stateFile))?.samples ?? 0) >= 5, 15_000, 'normal samples');
+      await waitFor(async () => ((await readLiveState(stateFile))?.samples ?? 0) >= 12, 15_000, 'normal samples');
       expect(ollama.unloads).toEqual([]);
+      // Calm, and the fake vm_stat repeats one row: memory stays still, so the first answer stands.
+      expect(ollama.requestsTo('/api/ps')).toHaveLength(1);
       const calm = await readLiveState(stateFile);
       expect(calm?.guard).toMatchObject({ level: 'normal', unloading: null });
       // /api/ps lists the longest expiry first.
