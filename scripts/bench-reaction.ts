@@ -2,31 +2,23 @@
  * Reaction latency: the time from the fake sysctl starting to report critical pressure to the
  * fake Ollama receiving the unload, on the real daemon (built, --platform darwin). Each trial
  * reloads two models, waits for the guard to be back at normal, waits a random part of an
- * interval (so the switch lands anywhere in the tick), swaps the sysctl answer to critical and
- * times the first unload request. "from normal" switches straight from a normal answer;
+ * interval (so the switch lands anywhere in the tick), swaps the sysctl answer to critical (and
+ * the vm_stat row with it: test/helpers/pressure-phases.ts) and times the first unload request. "from normal" switches straight from a normal answer;
  * "from warn" first holds a warn answer, during which the daemon samples every fastIntervalMs.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
 import { FakeOllama } from '../test/helpers/fake-ollama.js';
-import { fixturePath, readFixture } from '../test/helpers/fixtures.js';
-import { deriveVmStatStream } from '../test/helpers/vm-stat-stream.js';
+import { fixturePath } from '../test/helpers/fixtures.js';
+import { PressurePhases, type PhaseName } from '../test/helpers/pressure-phases.js';
 import { probeDaemon } from '../src/daemon/instance-lock.js';
 import type { DaemonState } from '../src/daemon/state-file.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 const GiB = 1024 ** 3;
-const WARN = readFixture('darwin', 'sysctl-pressure-warn-m4-24g.txt');
-// No capture shows levels 1 or 4: these are the captured warn sample with the level changed.
-const NORMAL = WARN.replace(/^vm\.swapusage: .*$/m, readFixture('darwin', 'sysctl-vm.swapusage-zero.txt').trim()).replace(
-  'kern.memorystatus_vm_pressure_level: 2',
-  'kern.memorystatus_vm_pressure_level: 1',
-);
-const CRITICAL = WARN.replace('kern.memorystatus_vm_pressure_level: 2', 'kern.memorystatus_vm_pressure_level: 4');
-
 /** One configuration's latencies in ms. */
 export interface ReactionResult {
   intervalMs: number;
@@ -51,18 +43,14 @@ async function until<T>(check: () => Promise<T | undefined>, timeoutMs: number, 
 /** Runs `trials` trials for one interval and starting level. */
 export async function measureReaction(intervalMs: number, from: 'normal' | 'warn', trials: number): Promise<ReactionResult> {
   const home = await mkdtemp(path.join('/tmp', 'hr-react-'));
-  const phaseFile = path.join(home, 'sysctl-phase.txt');
-  const setPhase = async (text: string): Promise<void> => {
-    await writeFile(`${phaseFile}.new`, text);
-    await rename(`${phaseFile}.new`, phaseFile);
-  };
-  await setPhase(NORMAL);
-  const stream = path.join(home, 'stream.txt');
-  await writeFile(stream, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
+  // Each phase moves the vm_stat row with the sysctl answer, as pages move on a Mac whose pressure rises.
+  const phases = await PressurePhases.create(home);
+  const setPhase = (phase: PhaseName): Promise<void> => phases.set(phase);
   const bin = await makeFakeDarwinBin({
-    sysctlFiles: [phaseFile, fixturePath('darwin', 'sysctl-hw-m4-24g.txt')],
+    sysctlFiles: [phases.sysctlFile, fixturePath('darwin', 'sysctl-hw-m4-24g.txt')],
     vmStatFile: fixturePath('darwin', 'vm_stat-m4-16g-macos26.5.1.txt'),
-    vmStatStreamFile: stream,
+    vmStatStreamFile: phases.vmStatStreamFile,
+    vmStatStreamLive: true,
   });
   const ollama = new FakeOllama();
   await ollama.start();
@@ -94,25 +82,25 @@ export async function measureReaction(intervalMs: number, from: 'normal' | 'warn
   try {
     for (let trial = 0; trial < trials; trial++) {
       load();
-      await setPhase(NORMAL);
+      await setPhase('normal');
       await until(async () => {
         const current = await state();
         return current?.guard?.level === 'normal' && current.ollama?.models.length === 2 ? current : undefined;
       }, 30_000, 'the guard back at normal with both models');
-      if (from === 'warn') await setPhase(WARN);
+      if (from === 'warn') await setPhase('warn');
       // Two more samples in this phase, so that "from warn" runs at the fast interval.
       const ready = await state();
       await until(async () => ((await state())?.samples ?? 0) >= (ready?.samples ?? 0) + 2 ? true : undefined, 30_000, 'two samples');
       await sleep(Math.random() * intervalMs);
       const before = ollama.unloads.length;
       const switchedAt = Date.now();
-      await setPhase(CRITICAL);
+      await setPhase('critical');
       await until(() => Promise.resolve(ollama.unloads.length > before ? true : undefined), 30_000, 'the unload');
       const request = ollama.unloadRequests[before];
       latenciesMs.push((request?.at ?? Date.now()) - switchedAt);
       // Critical unloads both models; let the second request land before the next trial reloads them.
       await until(() => Promise.resolve(ollama.unloads.length >= before + 2 ? true : undefined), 30_000, 'both unloads');
-      await setPhase(NORMAL);
+      await setPhase('normal');
     }
   } finally {
     daemon.kill('SIGTERM');

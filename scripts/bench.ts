@@ -25,8 +25,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
 import { addProcessFakes, psRow } from '../test/helpers/fake-process-bin.js';
-import { fixturePath, readFixture } from '../test/helpers/fixtures.js';
-import { deriveVmStatStream } from '../test/helpers/vm-stat-stream.js';
+import { fixturePath } from '../test/helpers/fixtures.js';
+import { PHASE_SYSCTL, PHASE_VM_STAT_STREAM } from '../test/helpers/pressure-phases.js';
 import { FakeOllama, psFixtureModels } from '../test/helpers/fake-ollama.js';
 import { measureOllamaServer, printOllamaBench } from './bench-ollama.js';
 import { measureReaction, quantile } from './bench-reaction.js';
@@ -35,11 +35,12 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 /**
  * How fast the daemon runs in a measurement. The default packs 1000 samples into 100 s, with
- * /api/ps every 2 samples while memory moves and every 30 while it stays still, and a
- * WindowServer reading every 10 (the defaults' ratios at 1 s, the watch three times its calm
- * rate). `--real-time` runs the defaults themselves (1 s, /api/ps every 2 s or 30 s, the watch
- * every 30 s) for 180 samples, so that what costs per wake-up, not per sample, counts as it does
- * on a machine at rest.
+ * /api/ps every 2 samples while memory moves and every 30 while it stays still, on darwin a
+ * sysctl at least every 5 samples while memory stays still, and a WindowServer reading every 10
+ * (the defaults' ratios at 1 s, the watch three times its calm rate). `--real-time` runs the
+ * defaults themselves (1 s, /api/ps every 2 s or 30 s, sysctl at least every 5 s, the watch every
+ * 30 s) for 180 samples, so that what costs per wake-up, not per sample, counts as it does on a
+ * machine at rest. Memory stays still here: the fakes repeat one reading, as an idle Mac nearly does.
  */
 interface Pace {
   name: string;
@@ -47,13 +48,15 @@ interface Pace {
   pollIntervalMs: number;
   /** /api/ps while memory stays still (it does here: the fakes repeat one reading). */
   stillPollIntervalMs: number;
+  /** darwin: the oldest a calm sysctl answer may be while the vm_stat rows stay still. */
+  sysctlMaxAgeMs: number;
   watchIntervalMs: number;
   warmup: number;
   measured: number;
 }
 
-const PACKED: Pace = { name: 'intervalMs 100', intervalMs: 100, pollIntervalMs: 200, stillPollIntervalMs: 3000, watchIntervalMs: 1000, warmup: 20, measured: 1000 };
-const REAL_TIME: Pace = { name: 'the defaults (intervalMs 1000)', intervalMs: 1000, pollIntervalMs: 2000, stillPollIntervalMs: 30_000, watchIntervalMs: 30_000, warmup: 10, measured: 180 };
+const PACKED: Pace = { name: 'intervalMs 100', intervalMs: 100, pollIntervalMs: 200, stillPollIntervalMs: 3000, sysctlMaxAgeMs: 500, watchIntervalMs: 1000, warmup: 20, measured: 1000 };
+const REAL_TIME: Pace = { name: 'the defaults (intervalMs 1000)', intervalMs: 1000, pollIntervalMs: 2000, stillPollIntervalMs: 30_000, sysctlMaxAgeMs: 5000, watchIntervalMs: 30_000, warmup: 10, measured: 180 };
 const realTime = process.argv.includes('--real-time');
 const pace = realTime ? REAL_TIME : PACKED;
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -143,20 +146,14 @@ interface Result {
 
 /** One backend's run; `watch: false` turns the WindowServer watch off, to see its cost by difference. */
 async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Result> {
-  const { intervalMs, pollIntervalMs, stillPollIntervalMs, watchIntervalMs, warmup, measured } = pace;
+  const { intervalMs, pollIntervalMs, stillPollIntervalMs, sysctlMaxAgeMs, watchIntervalMs, warmup, measured } = pace;
   const home = await mkdtemp(path.join(os.tmpdir(), 'hr-bench-'));
-  const streamFile = path.join(home, 'vm_stat-stream-derived.txt');
-  await writeFile(streamFile, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
+  const streamFile = path.join(home, 'vm_stat-stream.txt');
+  await writeFile(streamFile, PHASE_VM_STAT_STREAM.normal);
   // The fakes sit first on PATH for both backends: the linux backend must call neither.
-  // No capture shows a normal pressure level: the normal answer is the captured warn sample with
-  // the level set to 1 and the zero-swap capture's swap line (see the guard's end-to-end test).
+  // The normal answer is an edit of a capture (test/helpers/pressure-phases.ts).
   const normal = path.join(home, 'sysctl-normal.txt');
-  await writeFile(
-    normal,
-    readFixture('darwin', 'sysctl-pressure-warn-m4-24g.txt')
-      .replace(/^vm\.swapusage: .*$/m, readFixture('darwin', 'sysctl-vm.swapusage-zero.txt').trim())
-      .replace('kern.memorystatus_vm_pressure_level: 2', 'kern.memorystatus_vm_pressure_level: 1'),
-  );
+  await writeFile(normal, PHASE_SYSCTL.normal);
   const ollama = new FakeOllama();
   await ollama.start();
   ollama.loaded = psFixtureModels('ps-two-models.json');
@@ -179,7 +176,7 @@ async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Resul
   // /api/ps is read at the ratios of the defaults at 1 s (see Pace).
   await writeFile(
     config,
-    `daemon:\n  intervalMs: ${intervalMs}\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: ${pollIntervalMs}\n  stillPollIntervalMs: ${stillPollIntervalMs}\nwindowServer:\n  enabled: ${watch}\n  intervalMs: ${watchIntervalMs}\nnotify:\n  enabled: false\n`,
+    `daemon:\n  intervalMs: ${intervalMs}\nollama:\n  url: ${ollama.url}\n  pollIntervalMs: ${pollIntervalMs}\n  stillPollIntervalMs: ${stillPollIntervalMs}\ndarwin:\n  sysctlMaxAgeMs: ${sysctlMaxAgeMs}\nwindowServer:\n  enabled: ${watch}\n  intervalMs: ${watchIntervalMs}\nnotify:\n  enabled: false\n`,
   );
   const stateFile =
     backend === 'darwin'
@@ -279,7 +276,10 @@ console.log('"bare Node timer": `node -e "setInterval(() => {}, intervalMs)"`, w
 console.log('"children / sample": sysctl runs in the measured window (the darwin ones are started by the xargs pump,');
 console.log('not by the daemon); "watch / sample": the WindowServer watch\'s ps (and pgrep) runs, started by the daemon,');
 console.log(`at one reading per ${(pace.watchIntervalMs / pace.intervalMs).toFixed(0)} samples; "long-lived": vm_stat streams and xargs pumps started over the whole run.`);
-if (perSecond !== 1) console.log(`/api/ps every ${pace.pollIntervalMs / pace.intervalMs} samples while memory moves, every ${pace.stillPollIntervalMs / pace.intervalMs} while it stays still, as at the defaults.`);
+if (perSecond !== 1) {
+  console.log(`/api/ps every ${pace.pollIntervalMs / pace.intervalMs} samples while memory moves, every ${pace.stillPollIntervalMs / pace.intervalMs} while it stays still;`);
+  console.log(`darwin: sysctl every sample while memory moves, every ${pace.sysctlMaxAgeMs / pace.intervalMs} while it stays still; as at the defaults.`);
+}
 if (realTime) process.exit(0);
 if (process.argv.includes('--sampling-only')) process.exit(0);
 

@@ -335,6 +335,23 @@ export const configSchema = z.strictObject({
       minIntervalMs: z.number().int().min(0).max(86_400_000).default(60_000).describe('least time between two notices of one kind'),
     })
     .prefault({}),
+  darwin: z
+    .strictObject({
+      sysctlMaxAgeMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(60_000)
+        .default(5000)
+        .describe('while pressure is normal and memory stays still, the oldest a sysctl answer (pressure level, swap) may be; 0 = sysctl every sample'),
+      stillWithinMiB: z
+        .number()
+        .min(0)
+        .max(1024 * 1024)
+        .default(64)
+        .describe('memory is still while no vm_stat page gauge moved by this since that answer'),
+    })
+    .prefault({}),
   linux: z
     .strictObject({
       procRoot: pathSetting.default('/proc').describe('where meminfo and pressure/memory are read'),

@@ -2,6 +2,7 @@
  * The only place that branches on the operating system: it hands out the backend's sensors and
  * folders for a platform name.
  */
+import { MiB } from '../core/units.js';
 import path from 'node:path';
 import type { MemorySensor } from '../core/memory.js';
 import type { Clock } from '../ports/clock.js';
@@ -54,6 +55,7 @@ export function createMemorySensor(platform: PlatformName, deps: BackendDeps, mo
       mode,
       intervalMs: deps.config.daemon.intervalMs,
       commandTimeoutMs: deps.config.daemon.commandTimeoutMs,
+      reuse: { maxAgeMs: deps.config.darwin.sysctlMaxAgeMs, withinBytes: deps.config.darwin.stillWithinMiB * MiB },
       logger: deps.logger,
     });
   }

@@ -29,6 +29,8 @@ export interface FakeDarwinAnswers {
    * headroom does not read; the gauges are what it reads.
    */
   vmStatStreamFile: string;
+  /** Read the data row again before each print, so that a test can move memory by rewriting the file (renamed into place). */
+  vmStatStreamLive?: boolean;
 }
 
 function quote(value: string): string {
@@ -72,7 +74,8 @@ row=$(sed -n 3p ${quote(answers.vmStatStreamFile)})
 while :; do
   printf '%s\\n' "$row" || exit 0
   sleep "$1"
-done
+${answers.vmStatStreamLive ? `  row=$(sed -n 3p ${quote(answers.vmStatStreamFile)})
+` : ''}done
 `;
   await writeFile(path.join(dir, 'sysctl'), sysctl);
   await writeFile(path.join(dir, 'vm_stat'), vmStat);

@@ -41,14 +41,24 @@ function cell(value: number, width: number): string {
   return `${String(Math.floor(value / 1e9))}G`;
 }
 
-/** Banner, header and one data row, as `vm_stat 1` prints them first. */
-export function deriveVmStatStream(oneShot: string): string {
+/**
+ * Banner, header and one data row, as `vm_stat 1` prints them first. `movedPages` adds to the
+ * one-shot's gauges by label (`{ 'Pages free': -131072 }`): an edit, for tests that need memory
+ * to move, which no capture shows.
+ */
+export function deriveVmStatStream(oneShot: string, movedPages: Readonly<Record<string, number>> = {}): string {
   const lines = oneShot.split('\n');
   const values = new Map<string, number>();
   for (const line of lines.slice(1)) {
     const colon = line.lastIndexOf(':');
     if (colon < 0) continue;
     values.set(line.slice(0, colon).trim().replace(/^"|"$/g, ''), Number(line.slice(colon + 1).trim().replace(/\.$/, '')));
+  }
+  for (const [label, pages] of Object.entries(movedPages)) {
+    const value = values.get(label);
+    if (value === undefined) throw new Error(`deriveVmStatStream: no "${label}" in the one-shot output`);
+    if (value + pages < 0) throw new Error(`deriveVmStatStream: "${label}" would fall below 0 (${value} ${pages})`);
+    values.set(label, value + pages);
   }
   const header = COLUMNS.map(([name, , width]) => name.padStart(width)).join(' ');
   const row = COLUMNS.map(([, label, width]) => `${cell(values.get(label) ?? 0, width)} `).join('');

@@ -1,53 +1,39 @@
 /**
  * End to end: the real daemon (--platform darwin) against fake sysctl/vm_stat whose pressure
  * moves normal → warn → critical → normal, a fake Ollama with two loaded models, and a fake
- * osascript that records its argv.
+ * osascript that records its argv. The phases (test/helpers/pressure-phases.ts) move the vm_stat
+ * row with the sysctl answer.
  */
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSandbox, readLiveState, runCliProcess, startCliProcess, waitFor, type Sandbox } from '../helpers/cli-process.js';
 import { addRecordingFake, makeFakeDarwinBin, readRecordedArgv, type FakeDarwinBin } from '../helpers/fake-darwin-bin.js';
 import { FakeOllama } from '../helpers/fake-ollama.js';
-import { fixturePath, readFixture } from '../helpers/fixtures.js';
-import { deriveVmStatStream } from '../helpers/vm-stat-stream.js';
+import { fixturePath } from '../helpers/fixtures.js';
+import { PressurePhases, type PhaseName } from '../helpers/pressure-phases.js';
 
 const GiB = 1024 ** 3;
-const WARN = readFixture('darwin', 'sysctl-pressure-warn-m4-24g.txt');
-// No capture shows kern.memorystatus_vm_pressure_level at 1 or 4. The normal and critical
-// phases are the captured warn sample with only that number changed (and, for normal, the swap
-// line of the zero-swap capture), so every line keeps the captured format.
-const NORMAL = WARN.replace(/^vm\.swapusage: .*$/m, readFixture('darwin', 'sysctl-vm.swapusage-zero.txt').trim()).replace(
-  'kern.memorystatus_vm_pressure_level: 2',
-  'kern.memorystatus_vm_pressure_level: 1',
-);
-const CRITICAL = WARN.replace('kern.memorystatus_vm_pressure_level: 2', 'kern.memorystatus_vm_pressure_level: 4');
 
 describe('the guard, end to end in the daemon', () => {
   let scratch: string;
   let bin: FakeDarwinBin;
   let sandbox: Sandbox;
   let ollama: FakeOllama;
-  let phaseFile: string;
+  let phases: PressurePhases;
   let osascriptLog: string;
-
-  async function setPhase(text: string): Promise<void> {
-    await writeFile(`${phaseFile}.new`, text);
-    await rename(`${phaseFile}.new`, phaseFile);
-  }
+  const setPhase = (phase: PhaseName): Promise<void> => phases.set(phase);
 
   beforeAll(async () => {
     scratch = await mkdtemp(path.join(os.tmpdir(), 'hr-e2e-'));
-    phaseFile = path.join(scratch, 'sysctl-phase.txt');
-    await setPhase(NORMAL);
-    const stream = path.join(scratch, 'vm_stat-stream-derived.txt');
-    await writeFile(stream, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
+    phases = await PressurePhases.create(scratch);
     bin = await makeFakeDarwinBin({
       // The phase file answers the pressure names; memsize comes from the M4 24 GiB capture.
-      sysctlFiles: [phaseFile, fixturePath('darwin', 'sysctl-hw-m4-24g.txt')],
+      sysctlFiles: [phases.sysctlFile, fixturePath('darwin', 'sysctl-hw-m4-24g.txt')],
       vmStatFile: fixturePath('darwin', 'vm_stat-m4-16g-macos26.5.1.txt'),
-      vmStatStreamFile: stream,
+      vmStatStreamFile: phases.vmStatStreamFile,
+      vmStatStreamLive: true,
     });
     osascriptLog = await addRecordingFake(bin.dir, 'osascript');
     ollama = new FakeOllama();
@@ -93,25 +79,28 @@ describe('the guard, end to end in the daemon', () => {
     try {
       await waitFor(async () => ((await readLiveState(stateFile))?.samples ?? 0) >= 12, 15_000, 'normal samples');
       expect(ollama.unloads).toEqual([]);
-      // Calm, and the fake vm_stat repeats one row: memory stays still, so the first answer stands.
+      // Calm, and the fake vm_stat repeats one row: memory stays still, so the first answers stand,
+      // Ollama's (ollama.stillPollIntervalMs) and sysctl's (darwin.sysctlMaxAgeMs, 5 s; 12 samples take 2.4 s).
       expect(ollama.requestsTo('/api/ps')).toHaveLength(1);
+      const memorySysctls = (await readFile(path.join(bin.dir, 'sysctl.calls'), 'utf8')).split('\n').filter((line) => line.includes('kern.memorystatus_vm_pressure_level'));
+      expect(memorySysctls).toHaveLength(1);
       const calm = await readLiveState(stateFile);
       expect(calm?.guard).toMatchObject({ level: 'normal', unloading: null });
       // /api/ps lists the longest expiry first.
       expect(calm?.ollama).toMatchObject({ status: 'ok', models: [{ name: 'llama3.2:3b', kind: 'text' }, { name: 'granite3.3:2b', kind: 'text' }] });
 
-      await setPhase(WARN);
+      await setPhase('warn');
       await waitFor(() => Promise.resolve(ollama.unloads.length >= 1), 15_000, 'the warn unload');
       expect(ollama.unloads).toEqual(['granite3.3:2b']);
       const status = await runCliProcess(['status', '--json', '--platform', 'darwin', '--config', config], sandbox.env);
       expect(JSON.parse(status.stdout)).toMatchObject({ guard: { level: 'warn', incident: { id: 1, unloaded: ['granite3.3:2b'] } } });
 
-      await setPhase(CRITICAL);
+      await setPhase('critical');
       await waitFor(() => Promise.resolve(ollama.unloads.length >= 2), 15_000, 'the critical unload');
       expect(ollama.unloads).toEqual(['granite3.3:2b', 'llama3.2:3b']);
       expect(ollama.loaded).toEqual([]);
 
-      await setPhase(NORMAL);
+      await setPhase('normal');
       await waitFor(async () => (await readRecordedArgv(osascriptLog)).length >= 2, 15_000, 'the recovery notice');
       const final = await waitFor(async () => {
         const state = await readLiveState(stateFile);
@@ -135,7 +124,7 @@ describe('the guard, end to end in the daemon', () => {
   it('with --dry-run, logs "would unload" and sends Ollama nothing', async () => {
     ollama.loaded = [{ name: 'granite3.3:2b', size: 2 * GiB, size_vram: 2 * GiB, digest: 'a', expires_at: new Date(Date.now() + 60_000).toISOString() }];
     const before = ollama.requests.length;
-    await setPhase(NORMAL);
+    await setPhase('normal');
     const config = path.join(sandbox.home, 'dry.yaml');
     await writeFile(config, `daemon:\n  intervalMs: 200\nollama:\n  url: ${ollama.url}\n  manage: false\n`);
     const logFile = path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log');
@@ -148,12 +137,12 @@ describe('the guard, end to end in the daemon', () => {
         .filter((event) => event.pid === daemon.pid);
     try {
       await waitFor(async () => (await events()).some((e) => e.component === 'ollama'), 15_000, 'the first Ollama read');
-      await setPhase(CRITICAL);
+      await setPhase('critical');
       await waitFor(async () => (await events()).some((e) => e.msg === 'would unload (dry run)'), 15_000, 'the dry-run decision');
     } finally {
       daemon.kill('SIGTERM');
       expect((await daemon).exitCode).toBe(0);
-      await setPhase(NORMAL);
+      await setPhase('normal');
     }
     const sent = ollama.requests.slice(before).filter((r) => r.path === '/api/generate' || r.path === '/api/chat');
     expect(sent).toEqual([]);

@@ -3,7 +3,7 @@
  * (--platform darwin) against fake sysctl/vm_stat, fake pgrep/ps/top/log (answers built here, see
  * each test), a fake osascript that records its argv, and the fake Ollama.
  */
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,17 +15,9 @@ import { addRecordingFake, makeFakeDarwinBin, readRecordedArgv, type FakeDarwinB
 import { addProcessFakes, psRow, type FakeProcessBin } from '../helpers/fake-process-bin.js';
 import { FakeOllama } from '../helpers/fake-ollama.js';
 import { fixturePath, readFixture } from '../helpers/fixtures.js';
-import { deriveVmStatStream } from '../helpers/vm-stat-stream.js';
+import { PressurePhases, type PhaseName } from '../helpers/pressure-phases.js';
 
 const GiB = 1024 ** 3;
-const WARN = readFixture('darwin', 'sysctl-pressure-warn-m4-24g.txt');
-// As in guard-e2e.test.ts: no capture shows the level at 1 or 4, so those phases are the captured
-// warn sample with only the level changed (and, for normal, the zero-swap capture's swap line).
-const NORMAL = WARN.replace(/^vm\.swapusage: .*$/m, readFixture('darwin', 'sysctl-vm.swapusage-zero.txt').trim()).replace(
-  'kern.memorystatus_vm_pressure_level: 2',
-  'kern.memorystatus_vm_pressure_level: 1',
-);
-const CRITICAL = WARN.replace('kern.memorystatus_vm_pressure_level: 2', 'kern.memorystatus_vm_pressure_level: 4');
 const OWN_UID = process.getuid!();
 // Rows built from the captures (pid 372's command line from the ps -axo excerpt, its CPU time from
 // the ps aux capture, uid 88 from the crash report); the starts are made up.
@@ -46,15 +38,12 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
   let fakes: FakeProcessBin;
   let sandbox: Sandbox;
   let ollama: FakeOllama;
-  let phaseFile: string;
+  let phases: PressurePhases;
   let osascriptLog: string;
   const stateFile = () => path.join(sandbox.darwinStateDir, 'state.json');
   const logFile = () => path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log');
 
-  async function setPhase(text: string): Promise<void> {
-    await writeFile(`${phaseFile}.new`, text);
-    await rename(`${phaseFile}.new`, phaseFile);
-  }
+  const setPhase = (phase: PhaseName): Promise<void> => phases.set(phase);
 
   async function events(pid: number | undefined): Promise<Array<Record<string, unknown> & { msg: string }>> {
     const text = await readFile(logFile(), 'utf8').catch(() => '');
@@ -79,15 +68,13 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
 
   beforeAll(async () => {
     scratch = await mkdtemp(path.join(os.tmpdir(), 'hr-ws-e2e-'));
-    phaseFile = path.join(scratch, 'sysctl-phase.txt');
-    await setPhase(NORMAL);
-    const stream = path.join(scratch, 'vm_stat-stream-derived.txt');
-    await writeFile(stream, deriveVmStatStream(readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt')));
+    phases = await PressurePhases.create(scratch);
     bin = await makeFakeDarwinBin({
       // kern.boottime from the M1 capture: the same boot for every run of this file.
-      sysctlFiles: [phaseFile, fixturePath('darwin', 'sysctl-hw-m4-24g.txt'), fixturePath('darwin', 'sysctl-hw-m1-16g-boottime.txt')],
+      sysctlFiles: [phases.sysctlFile, fixturePath('darwin', 'sysctl-hw-m4-24g.txt'), fixturePath('darwin', 'sysctl-hw-m1-16g-boottime.txt')],
       vmStatFile: fixturePath('darwin', 'vm_stat-m4-16g-macos26.5.1.txt'),
-      vmStatStreamFile: stream,
+      vmStatStreamFile: phases.vmStatStreamFile,
+      vmStatStreamLive: true,
     });
     osascriptLog = await addRecordingFake(bin.dir, 'osascript');
     fakes = await addProcessFakes(bin.dir);
@@ -179,7 +166,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
     ollama.showFrom('llama3.2:3b', 'show-text.json');
     const before = ollama.unloads.length;
     await fakes.setLog(readFixture('darwin', 'log-kernel-low-swap-no-paging-space.txt'));
-    await setPhase(WARN);
+    await setPhase('warn');
     const config = path.join(sandbox.home, 'emergency.yaml');
     // Warn alone would wait 10 minutes: only the emergency can unload here.
     await writeFile(config, `daemon:\n  intervalMs: 200\nollama:\n  manage: false\n  url: ${ollama.url}\nguard:\n  sustainMs: 600000\n`);
@@ -199,7 +186,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
       expect(status.windowServer).toMatchObject({ health: 'strained', lastPrecursor: { kind: 'no paging space' } });
     } finally {
       await stop(daemon);
-      await setPhase(NORMAL);
+      await setPhase('normal');
     }
     expect(await fakes.calls('log')).toEqual([['show', '--last', '2m', '--predicate', PRECURSOR_PREDICATE]]);
   });
@@ -220,7 +207,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
     ]);
     // Not a capture of top's rows (none is stored): the format of src/platform/darwin/top.test.ts.
     await fakes.setTop(`${readFixture('darwin', 'top-l1-header-macmini-32g.txt')}\nPID    MEM\n40501  5154M\n59923  859M \n40372  1314M\n`);
-    await setPhase(CRITICAL);
+    await setPhase('critical');
     const config = path.join(sandbox.home, 'guarded.yaml');
     await writeFile(
       config,
@@ -272,7 +259,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
       expect(await fakes.calls('top')).toContainEqual(['-l', '1', '-o', 'mem', '-n', '10', '-stats', 'pid,mem']);
     } finally {
       await stop(daemon);
-      await setPhase(NORMAL);
+      await setPhase('normal');
     }
   });
 });

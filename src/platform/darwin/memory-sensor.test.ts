@@ -3,7 +3,8 @@ import { captureLogger } from '../../../test/helpers/capture-logger.js';
 import { FakeRunner, type FakeAnswer, type FakeStream } from '../../../test/helpers/fake-runner.js';
 import { readFixture } from '../../../test/helpers/fixtures.js';
 import { SimClock } from '../../../test/helpers/sim-clock.js';
-import { DarwinMemorySensor } from './memory-sensor.js';
+import { DarwinMemorySensor, pagesMoved } from './memory-sensor.js';
+import { parseVmStat } from './vm-stat.js';
 
 const SYSCTL_ARGV = ['hw.memsize', 'vm.swapusage', 'kern.memorystatus_vm_pressure_level', 'kern.memorystatus_level'];
 // Composite answer: both files are captures of the same M4 24 GiB machine.
@@ -64,10 +65,19 @@ describe('DarwinMemorySensor, oneshot mode', () => {
 
 /** Answers a pump write like `xargs -L 1 sysctl` would: each asked name's line from the captures. */
 function sysctlViaXargs(stream: FakeStream): void {
+  sysctlViaXargsFrom(SYSCTL_OUT)(stream);
+}
+
+/** The same, answering from `output`. */
+function sysctlViaXargsFrom(output: string): (stream: FakeStream) => void {
+  return (stream) => answerPump(stream, output);
+}
+
+function answerPump(stream: FakeStream, output: string): void {
   if (stream.file !== 'xargs') return;
   stream.onWrite = (text) => {
     for (const name of text.trim().split(' ')) {
-      const line = SYSCTL_OUT.split('\n').find((l) => l.startsWith(`${name}: `));
+      const line = output.split('\n').find((l) => l.startsWith(`${name}: `));
       if (line) stream.emit(line);
       else stream.emitError(`sysctl: unknown oid '${name}'`);
     }
@@ -110,6 +120,106 @@ describe('DarwinMemorySensor, stream mode', () => {
     expect(pump.written).toHaveLength(samples);
     expect(new Set(pump.written)).toEqual(new Set([`${SYSCTL_ARGV.join(' ')} hw.memsize\n`]));
     expect(runner.spawnCount).toBe(2);
+  });
+
+  describe('with a calm sysctl answer reused while memory stays still', () => {
+    // No capture shows level 1: this is the captured warn answer with only the level changed.
+    const SYSCTL_NORMAL = SYSCTL_OUT.replace('kern.memorystatus_vm_pressure_level: 2', 'kern.memorystatus_vm_pressure_level: 1');
+    const REUSE = { maxAgeMs: 5000, withinBytes: 64 * 1024 * 1024 };
+    /** The captured Intel row with its free column set to `free` pages (an edit: only one row was captured). */
+    const rowWithFree = (free: number) => STREAM[2]!.replace(/^ *262768/, String(free).padStart(8));
+    function reusingSensor(runner: FakeRunner, clock: SimClock) {
+      sensor = new DarwinMemorySensor({ runner, clock, mode: 'stream', intervalMs: 1000, commandTimeoutMs: 2000, reuse: REUSE });
+      return sensor;
+    }
+    /** The row arrives, then the tick samples (the sample takes the latest row, as in the daemon). */
+    function sampleWithRow(row: string) {
+      runnerOf.vmStat()!.emit(row);
+      return sensor!.sample();
+    }
+    const runnerOf = { vmStat: (): FakeStream | undefined => undefined };
+
+    it('asks sysctl once, then again only when the answer is maxAgeMs old; each sample still takes the fresh row', async () => {
+      const runner = new FakeRunner(answers(), sysctlViaXargsFrom(SYSCTL_NORMAL));
+      runnerOf.vmStat = () => vmStatStream(runner);
+      const clock = new SimClock();
+      reusingSensor(runner, clock);
+      const first = sensor!.sample();
+      emitStreamStart(vmStatStream(runner));
+      expect(await first).toMatchObject({ pressure: 'normal', freeBytes: 262768 * 4096 });
+      const pump = runner.streams[0]!;
+      for (let s = 1; s < 5; s++) {
+        clock.advance(1000);
+        // 1000 pages of 4 KiB: 3.9 MiB, well within 64 MiB.
+        const snapshot = await sampleWithRow(rowWithFree(262768 + 1000 * s));
+        expect(snapshot).toMatchObject({ at: clock.now(), pressure: 'normal', totalBytes: 25769803776, freeBytes: (262768 + 1000 * s) * 4096 });
+        expect(snapshot.errors).toBeUndefined();
+      }
+      expect(pump.written).toHaveLength(1);
+      clock.advance(1000);
+      await sampleWithRow(rowWithFree(262768));
+      expect(pump.written).toHaveLength(2);
+      expect(runner.calls).toEqual([]);
+    });
+
+    it('asks sysctl at the next sample once a gauge moved by stillWithinMiB since the answer, even in small steps', async () => {
+      const runner = new FakeRunner(answers(), sysctlViaXargsFrom(SYSCTL_NORMAL));
+      const clock = new SimClock();
+      reusingSensor(runner, clock);
+      const first = sensor!.sample();
+      emitStreamStart(vmStatStream(runner));
+      await first;
+      runnerOf.vmStat = () => vmStatStream(runner);
+      const pump = runner.streams[0]!;
+      // 10,000 pages of 4 KiB a second: 39 MiB each step, 78 MiB after two.
+      clock.advance(1000);
+      await sampleWithRow(rowWithFree(262768 - 10_000));
+      expect(pump.written).toHaveLength(1);
+      clock.advance(1000);
+      await sampleWithRow(rowWithFree(262768 - 20_000));
+      expect(pump.written).toHaveLength(2);
+    });
+
+    it('never keeps an answer at warn, nor one with an error', async () => {
+      const warn = new FakeRunner(answers(), sysctlViaXargs);
+      const clock = new SimClock();
+      reusingSensor(warn, clock);
+      runnerOf.vmStat = () => vmStatStream(warn);
+      const first = sensor!.sample();
+      emitStreamStart(vmStatStream(warn));
+      expect((await first).pressure).toBe('warn');
+      clock.advance(1000);
+      await sampleWithRow(STREAM[2]!);
+      expect(warn.streams[0]!.written).toHaveLength(2);
+      await sensor!.close();
+
+      // kern.memorystatus_level missing from the answer: the sample has an error, so the next one asks again.
+      const partial = new FakeRunner(answers(), sysctlViaXargsFrom(SYSCTL_NORMAL.replace(/^kern\.memorystatus_level: .*\n/m, '')));
+      reusingSensor(partial, clock);
+      runnerOf.vmStat = () => vmStatStream(partial);
+      const again = sensor!.sample();
+      emitStreamStart(vmStatStream(partial));
+      expect((await again).errors?.join('\n')).toMatch(/memorystatus_level/);
+      clock.advance(1000);
+      await sampleWithRow(STREAM[2]!);
+      expect(partial.streams[0]!.written).toHaveLength(2);
+    });
+
+    it('asks sysctl when the row is stale (the stream went quiet)', async () => {
+      const runner = new FakeRunner(answers(), sysctlViaXargsFrom(SYSCTL_NORMAL));
+      const clock = new SimClock();
+      reusingSensor(runner, clock);
+      const first = sensor!.sample();
+      emitStreamStart(vmStatStream(runner));
+      await first;
+      // Three seconds with no row: older than two intervals plus 500 ms, so not fresh.
+      clock.advance(3000);
+      const pending = sensor!.sample();
+      await Promise.resolve();
+      expect(runner.streams[0]!.written).toHaveLength(2);
+      clock.advance(2000);
+      await pending;
+    });
   });
 
   it('streams at least once a second, however slow the sampling', async () => {
@@ -271,5 +381,18 @@ describe('DarwinMemorySensor, stream mode, when sysctl fails behind the pump', (
     runner.streams.find((s) => s.file === 'vm_stat')!.emit(STREAM[2]!);
     await next;
     expect(runner.streams.filter((s) => s.file === 'xargs')).toHaveLength(2);
+  });
+});
+
+describe('pagesMoved', () => {
+  const pages = parseVmStat(VM_STAT_OUT);
+  it('compares every gauge in bytes of the row\'s own page size', () => {
+    // 16 KiB pages: 4095 pages is just under 64 MiB, 4096 is 64 MiB.
+    expect(pagesMoved(pages, { ...pages, wired: pages.wired + 4095 }, 64 * 1024 * 1024)).toBe(false);
+    expect(pagesMoved(pages, { ...pages, occupiedByCompressor: pages.occupiedByCompressor - 4096 }, 64 * 1024 * 1024)).toBe(true);
+    expect(pagesMoved(pages, { ...pages, fileBacked: pages.fileBacked + 4096 }, 64 * 1024 * 1024)).toBe(true);
+  });
+  it('calls rows of different page sizes moved', () => {
+    expect(pagesMoved(pages, { ...pages, pageSizeBytes: 4096 }, 64 * 1024 * 1024)).toBe(true);
   });
 });

@@ -4,7 +4,12 @@
  * pump that runs one batched sysctl per sample, so the daemon itself forks nothing per sample.
  * When either child is down it falls back to a one-shot `vm_stat` or `sysctl` for that sample.
  * In `oneshot` mode (`headroom status` with no daemon) it runs `vm_stat` and `sysctl` once each.
- * docs/memory.md gives the measurements behind the choice.
+ *
+ * With `reuse` set, a sample whose fresh vm_stat row shows memory still keeps the last sysctl
+ * answer, if that answer was whole and at normal pressure and is younger than `reuse.maxAgeMs`.
+ * The kernel's pressure level follows the page counts vm_stat shows, so it leaves normal only
+ * when they move; a sysctl was about a fifth of a darwin sample's CPU, and a process on the Mac.
+ * docs/memory.md gives the measurements behind these choices.
  */
 import type { MemorySensor, MemorySnapshot } from '../../core/memory.js';
 import type { Clock } from '../../ports/clock.js';
@@ -23,7 +28,34 @@ export interface DarwinMemorySensorOptions {
   /** The daemon's sampling interval; the vm_stat child prints at the same rate. */
   intervalMs: number;
   commandTimeoutMs: number;
+  /** When a calm sysctl answer may stand for later samples (stream mode); absent: sysctl every sample. */
+  reuse?: SysctlReuse;
   logger?: Logger;
+}
+
+/** When a sysctl answer may stand (config `darwin.sysctlMaxAgeMs`, `darwin.stillWithinMiB`). */
+export interface SysctlReuse {
+  /** The oldest an answer may be; 0: never reused. */
+  maxAgeMs: number;
+  /** Memory is still while no page gauge of vm_stat moved by this many bytes since the answer. */
+  withinBytes: number;
+}
+
+/** The last sysctl answer that was whole and at normal pressure, with the vm_stat row it was read beside. */
+interface CalmAnswer {
+  pairs: Map<string, string>;
+  pages: VmStatPages;
+  at: number;
+}
+
+/** The page gauges whose movement voids a calm sysctl answer: every gauge vm_stat gives. */
+const STILL_GAUGES = ['free', 'active', 'inactive', 'speculative', 'wired', 'purgeable', 'fileBacked', 'anonymous', 'storedInCompressor', 'occupiedByCompressor'] as const;
+
+/** True when some page gauge moved by `withinBytes` or more between the two rows (or their page sizes differ). */
+export function pagesMoved(before: VmStatPages, now: VmStatPages, withinBytes: number): boolean {
+  if (before.pageSizeBytes !== now.pageSizeBytes) return true;
+  const withinPages = withinBytes / now.pageSizeBytes;
+  return STILL_GAUGES.some((gauge) => Math.abs(before[gauge] - now[gauge]) >= withinPages);
 }
 
 interface Row {
@@ -52,6 +84,7 @@ export class DarwinMemorySensor implements MemorySensor {
   private closed = false;
   private pump: SysctlPump | null;
   private pumpEverAnswered = false;
+  private calm: CalmAnswer | null = null;
   private readonly log: Logger;
 
   constructor(private readonly options: DarwinMemorySensorOptions) {
@@ -61,6 +94,8 @@ export class DarwinMemorySensor implements MemorySensor {
   }
 
   async sample(signal?: AbortSignal): Promise<MemorySnapshot> {
+    const reused = this.reusableAnswer();
+    if (reused) return darwinSnapshot(this.options.clock.now(), reused.pages, reused.pairs, []);
     const [sysctlRead, pagesResult] = await Promise.all([this.readSysctl(signal), this.readPages(signal)]);
     const errors: string[] = [];
     let pairs: Map<string, string> | null = parseSysctlPairs(sysctlRead.stdout);
@@ -71,7 +106,22 @@ export class DarwinMemorySensor implements MemorySensor {
       pairs = null;
     }
     if (pagesResult.error !== null) errors.push(pagesResult.error);
-    return darwinSnapshot(this.options.clock.now(), pagesResult.pages, pairs, errors);
+    const snapshot = darwinSnapshot(this.options.clock.now(), pagesResult.pages, pairs, errors);
+    this.calm =
+      pairs && pagesResult.pages && snapshot.pressure === 'normal' && snapshot.errors === undefined
+        ? { pairs, pages: pagesResult.pages, at: snapshot.at }
+        : null;
+    return snapshot;
+  }
+
+  /** The last calm answer with this sample's fresh row, when memory stayed still and the answer is young enough; else null. */
+  private reusableAnswer(): { pairs: Map<string, string>; pages: VmStatPages } | null {
+    const { reuse, clock } = this.options;
+    const calm = this.calm;
+    if (!reuse || !calm || this.closed || clock.now() - calm.at >= reuse.maxAgeMs) return null;
+    const fresh = this.stream ? this.freshRow() : null;
+    if (!fresh || pagesMoved(calm.pages, fresh.pages, reuse.withinBytes)) return null;
+    return { pairs: calm.pairs, pages: fresh.pages };
   }
 
   async close(): Promise<void> {
