@@ -655,7 +655,9 @@ export async function runDaemon(setup: Setup, surroundings: Surroundings, option
   await chmod(paths.socketFile, 0o600);
   const removed = await removeStaleTempFiles(paths.stateFile);
 
-  const runner = new ChildProcessRunner(surroundings.env);
+  const runner = new ChildProcessRunner(surroundings.env, (reason) =>
+    logger.warn({ reason }, 'cannot make a FIFO for vm_stat: its rows are watched, one more wake-up a sample'),
+  );
   runRecord = new RunRecordFiles(paths.stateDir);
   // In the background: a slow sysctl must not hold up the first sample.
   const start = recordStart(runRecord, createBootSensor(setup.platform, runner, paths.procRoot, readText, config.daemon.commandTimeoutMs), startedAt, logger, stop.signal, cancel.signal);

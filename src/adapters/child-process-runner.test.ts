@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +75,36 @@ describe('ChildProcessRunner', () => {
     const exit = await stream.exited;
     expect(lines).toEqual(['one', 'two', 'three']);
     expect(exit.exitCode).toBe(0);
+  });
+
+  it('holds a polled stream\'s lines until poll(), then hands them over, and the rest at the exit', async () => {
+    const lines: string[] = [];
+    const before = await readdir(os.tmpdir());
+    const runner = new ChildProcessRunner(env);
+    const stream = runner.streamLines('sh', ['-c', 'printf "one\\ntwo\\nthr"; sleep 0.3; printf "ee\\nfour"'], { onLine: (line) => lines.push(line), polled: true });
+    // The FIFO's name is gone once both ends are open: nothing is left in the temp folder.
+    expect((await readdir(os.tmpdir())).filter((name) => name.startsWith('headroom-fifo-') && !before.includes(name))).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(lines).toEqual([]);
+    stream.poll();
+    expect(lines).toEqual(['one', 'two']);
+    stream.poll();
+    expect(lines).toEqual(['one', 'two']);
+    const exit = await stream.exited;
+    expect(lines).toEqual(['one', 'two', 'three', 'four']);
+    expect(exit.exitCode).toBe(0);
+    // mkfifo, then the child.
+    expect(runner.spawnCount).toBe(2);
+  });
+
+  it('falls back to a watched pipe, and says why, when it cannot make a FIFO', async () => {
+    const reasons: string[] = [];
+    const lines: string[] = [];
+    // No mkfifo on this PATH: only the test's own scripts.
+    const stream = new ChildProcessRunner({ PATH: BIN }, (reason) => reasons.push(reason)).streamLines('lines-then-exit', [], { onLine: (line) => lines.push(line), polled: true });
+    await stream.exited;
+    expect(lines).toEqual(['one', 'two', 'three']);
+    expect(reasons).toEqual([expect.stringMatching(/^mkfifo: /) as string]);
   });
 
   it('stop() ends a stream', async () => {

@@ -9,7 +9,8 @@
  * We used little of execa beyond spawn itself: the timeout and group kill are ours either way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { onLines } from './line-splitter.js';
+import { LineSplitter, onLines } from './line-splitter.js';
+import { closeQuietly, drainFifo, openFifo, type FifoEnds } from './polled-fifo.js';
 import type { CommandResult, CommandRunner, LineStream, LineStreamHandlers, RunOptions } from '../ports/command-runner.js';
 
 /** Time between SIGTERM and SIGKILL when a command overstays its timeout or is canceled. */
@@ -29,7 +30,11 @@ export function baseChildEnv(parent: NodeJS.ProcessEnv): Record<string, string> 
 export class ChildProcessRunner implements CommandRunner {
   private spawned = 0;
 
-  constructor(private readonly parentEnv: NodeJS.ProcessEnv = process.env) {}
+  /** `onFifoError` hears why a `polled` stream fell back to a watched pipe. */
+  constructor(
+    private readonly parentEnv: NodeJS.ProcessEnv = process.env,
+    private readonly onFifoError?: (reason: string) => void,
+  ) {}
 
   get spawnCount(): number {
     return this.spawned;
@@ -101,11 +106,22 @@ export class ChildProcessRunner implements CommandRunner {
     this.spawned += 1;
     let child: ChildProcess | null = null;
     let spawnError: string | undefined;
+    const env = baseChildEnv(this.parentEnv);
+    let fifo: FifoEnds | null = null;
+    if (handlers.polled) {
+      this.spawned += 1;
+      const opened = openFifo(env);
+      if ('error' in opened) this.onFifoError?.(opened.error);
+      else fifo = opened;
+    }
     try {
-      child = spawn(file, args, { env: baseChildEnv(this.parentEnv), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      child = spawn(file, args, { env, stdio: ['pipe', fifo ? fifo.writeFd : 'pipe', 'pipe'], detached: true });
     } catch (error) {
       spawnError = spawnErrorText(error);
     }
+    // The child has its own copy of the write end; ours would keep the FIFO from ever ending.
+    if (fifo) closeQuietly(fifo.writeFd);
+    let poll = (): void => undefined;
     const result = (exitCode: number | null, signal: NodeJS.Signals | null, stderrText: string, canceled: boolean): CommandResult => ({
       file,
       args,
@@ -119,14 +135,39 @@ export class ChildProcessRunner implements CommandRunner {
       durationMs: Math.round(performance.now() - started),
     });
     if (!child) {
-      return { pid: undefined, write: () => undefined, stop: () => undefined, exited: Promise.resolve(result(null, null, '', false)) };
+      if (fifo) closeQuietly(fifo.readFd);
+      return { pid: undefined, write: () => undefined, poll, stop: () => undefined, exited: Promise.resolve(result(null, null, '', false)) };
     }
     const spawned = child;
     spawned.on('error', (error) => {
       spawnError = spawnErrorText(error);
     });
     // With EMFILE the child comes back without pipes; it then only emits "error" and "close".
-    if (spawned.stdout) onLines(spawned.stdout, (line) => handlers.onLine(line));
+    let closeFifo = (): void => undefined;
+    if (fifo) {
+      const { readFd } = fifo;
+      const splitter = new LineSplitter((line) => handlers.onLine(line));
+      const buffer = Buffer.allocUnsafe(16 * 1024);
+      let open = true;
+      poll = () => {
+        if (!open) return;
+        try {
+          if (drainFifo(readFd, buffer, splitter)) return;
+        } catch {
+          // A read error ends the stream as the end of the file does.
+        }
+        open = false;
+        splitter.end();
+        closeQuietly(readFd);
+      };
+      closeFifo = () => {
+        poll();
+        if (open) {
+          open = false;
+          closeQuietly(readFd);
+        }
+      };
+    } else if (spawned.stdout) onLines(spawned.stdout, (line) => handlers.onLine(line));
     if (spawned.stderr && handlers.onErrorLine) {
       const onErrorLine = handlers.onErrorLine;
       onLines(spawned.stderr, (line) => onErrorLine(line));
@@ -136,13 +177,18 @@ export class ChildProcessRunner implements CommandRunner {
     spawned.stdin?.on('error', () => undefined);
     let stopped = false;
     const exited = new Promise<CommandResult>((resolve) => {
-      spawned.on('close', (code, signal) => resolve(result(code, signal, stderr.text(), stopped)));
+      spawned.on('close', (code, signal) => {
+        // What the child printed last reaches onLine before its exit is reported.
+        closeFifo();
+        resolve(result(code, signal, stderr.text(), stopped));
+      });
     });
     return {
       pid: spawned.pid,
       write: (text) => {
         if (spawned.stdin?.writable) spawned.stdin.write(text);
       },
+      poll,
       stop: () => {
         if (stopped) return;
         stopped = true;

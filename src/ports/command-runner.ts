@@ -37,6 +37,8 @@ export interface LineStream {
   readonly pid: number | undefined;
   /** Writes to the child's stdin; ignored once the child is gone. */
   write(text: string): void;
+  /** Hands over the lines a `polled` stream's child printed since the last call; nothing for other streams, whose lines come as they arrive. */
+  poll(): void;
   /** Ends the child and its process group (SIGTERM, then SIGKILL); safe to call twice. */
   stop(): void;
   /** Settles when the child has exited, with the tail of its stderr. */
@@ -48,6 +50,12 @@ export interface LineStreamHandlers {
   onLine: (line: string) => void;
   /** Each stderr line, as it arrives; without it stderr is only kept for `exited`. */
   onErrorLine?: (line: string) => void;
+  /**
+   * Lines reach `onLine` only when `poll` is called (and when the child exits), so that a child
+   * that prints every second does not wake the daemon every second. Where that cannot be set up,
+   * lines come as they arrive, as without it.
+   */
+  polled?: boolean;
 }
 
 /** The narrow runner every sensor and action uses; adapters/child-process-runner.ts is the real one. */

@@ -12,8 +12,13 @@ export interface FakeStream {
   written: string[];
   /** Called on each write, so a test can answer like the child would. */
   onWrite: ((text: string) => void) | null;
+  /** A stdout line from the child: handed over at once, or, for a `polled` stream of a runner that holds polled lines, at the next poll. */
   emit(line: string): void;
   emitError(line: string): void;
+  /** Whether the code under test asked for a polled stream. */
+  polled: boolean;
+  /** Lines emitted and not yet polled (only while the runner holds polled lines). */
+  waiting: string[];
   /** Ends the stream as if the child exited with `exitCode`. */
   exit(exitCode?: number): void;
   stopped: boolean;
@@ -24,6 +29,8 @@ export class FakeRunner implements CommandRunner {
   readonly calls: Array<{ file: string; args: readonly string[]; options: RunOptions }> = [];
   readonly streams: FakeStream[] = [];
   spawnCount = 0;
+  /** Hold a polled stream's lines until it is polled, as the real runner's FIFO does; else hand them over at once. */
+  holdPolledLines = false;
 
   /**
    * `answer` decides each run's result; `onStream`, when given, sees each new stream, so a test
@@ -66,7 +73,12 @@ export class FakeRunner implements CommandRunner {
       written: [],
       onWrite: null,
       stopped: false,
-      emit: (line) => handlers.onLine(line),
+      emit: (line) => {
+        if (stream.polled && this.holdPolledLines) stream.waiting.push(line);
+        else handlers.onLine(line);
+      },
+      polled: handlers.polled === true,
+      waiting: [],
       emitError: (line) => handlers.onErrorLine?.(line),
       exit: (exitCode = 0) => finish(exitCode, undefined),
     };
@@ -74,6 +86,9 @@ export class FakeRunner implements CommandRunner {
     this.onStream?.(stream);
     return {
       pid: 4242,
+      poll: () => {
+        for (const line of stream.waiting.splice(0)) handlers.onLine(line);
+      },
       write: (text) => {
         if (stream.stopped) return;
         stream.written.push(text);

@@ -96,16 +96,16 @@ describe('DarwinMemorySensor, stream mode', () => {
   }
   const vmStatStream = (runner: FakeRunner) => runner.streams.find((s) => s.file === 'vm_stat');
 
-  it('keeps a `vm_stat 1` child and an `xargs -L 1 sysctl` pump, and forks nothing per sample', async () => {
+  it('keeps a `vm_stat 0.2` child (five rows a sample) and an `xargs -L 1 sysctl` pump, and forks nothing per sample', async () => {
     const runner = new FakeRunner(answers(), sysctlViaXargs);
     const clock = new SimClock();
     const { sensor } = streamSensor(runner, clock);
     const samples = 50;
     for (let i = 0; i < samples; i++) {
+      // The child prints its first row at once, then a row every fifth of an interval: replay the captured Intel row.
+      if (i > 0) vmStatStream(runner)!.emit(STREAM[2]!);
       const pending = sensor.sample();
-      // The child prints a row every interval (the first at once); replay the captured Intel rows.
       if (i === 0) emitStreamStart(vmStatStream(runner));
-      else vmStatStream(runner)!.emit(STREAM[2]!);
       const snapshot = await pending;
       expect(snapshot).toMatchObject({ freeBytes: 262768 * 4096, totalBytes: 25769803776, pressure: 'warn' });
       expect(snapshot.errors).toBeUndefined();
@@ -113,7 +113,7 @@ describe('DarwinMemorySensor, stream mode', () => {
     }
     expect(runner.streams.map((s) => [s.file, ...s.args])).toEqual([
       ['xargs', '-L', '1', 'sysctl'],
-      ['vm_stat', '1'],
+      ['vm_stat', '0.2'],
     ]);
     expect(runner.calls).toEqual([]);
     const pump = runner.streams[0]!;
@@ -222,6 +222,28 @@ describe('DarwinMemorySensor, stream mode', () => {
     });
   });
 
+  it('polls vm_stat\'s rows at each sample instead of being woken by each (a polled stream)', async () => {
+    const runner = new FakeRunner(answers(), sysctlViaXargs);
+    runner.holdPolledLines = true;
+    const clock = new SimClock();
+    const { sensor } = streamSensor(runner, clock);
+    const first = sensor.sample();
+    const vmStat = vmStatStream(runner)!;
+    expect(vmStat.polled).toBe(true);
+    emitStreamStart(vmStat);
+    expect(vmStat.waiting).toHaveLength(3);
+    // The first row is looked for every 20 ms.
+    clock.advance(20);
+    expect((await first).freeBytes).toBe(262768 * 4096);
+    // Two rows arrive between samples (edits of the captured row): they wait until the next sample, which takes the last.
+    vmStat.emit(STREAM[2]!.replace(/^ *262768/, '    1000'));
+    vmStat.emit(STREAM[2]!.replace(/^ *262768/, '    2000'));
+    expect(vmStat.waiting).toHaveLength(2);
+    clock.advance(1000);
+    expect((await sensor.sample()).freeBytes).toBe(2000 * 4096);
+    expect(vmStat.waiting).toEqual([]);
+  });
+
   it('streams at least once a second, however slow the sampling', async () => {
     const runner = new FakeRunner(answers(), sysctlViaXargs);
     sensor = new DarwinMemorySensor({ runner, clock: new SimClock(), mode: 'stream', intervalMs: 60_000, commandTimeoutMs: 2000 });
@@ -231,13 +253,16 @@ describe('DarwinMemorySensor, stream mode', () => {
     expect(vmStatStream(runner)!.args).toEqual(['1']);
   });
 
-  it('passes fractional intervals through, as vm_stat reads its interval with strtod', async () => {
+  it.each([
+    [1500, '0.3'],
+    [250, '0.1'],
+  ])('passes fractional intervals through, as vm_stat reads its interval with strtod: a fifth of %i ms, at least 100 ms', async (intervalMs, seconds) => {
     const runner = new FakeRunner(answers(), sysctlViaXargs);
-    sensor = new DarwinMemorySensor({ runner, clock: new SimClock(), mode: 'stream', intervalMs: 250, commandTimeoutMs: 2000 });
+    sensor = new DarwinMemorySensor({ runner, clock: new SimClock(), mode: 'stream', intervalMs, commandTimeoutMs: 2000 });
     const pending = sensor.sample();
     emitStreamStart(vmStatStream(runner));
     await pending;
-    expect(vmStatStream(runner)!.args).toEqual(['0.25']);
+    expect(vmStatStream(runner)!.args).toEqual([seconds]);
   });
 
   it('keeps what sysctl printed and reports its complaint when one name is unknown', async () => {

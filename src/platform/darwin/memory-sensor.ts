@@ -2,6 +2,8 @@
  * The darwin memory sensor. In `stream` mode (the daemon) it keeps two long-lived children: a
  * `vm_stat <interval>` that prints the page gauges every interval, and an `xargs -L 1 sysctl`
  * pump that runs one batched sysctl per sample, so the daemon itself forks nothing per sample.
+ * vm_stat's rows are polled at each sample (a `polled` stream), not watched, so that they do not
+ * wake the daemon between samples.
  * When either child is down it falls back to a one-shot `vm_stat` or `sysctl` for that sample.
  * In `oneshot` mode (`headroom status` with no daemon) it runs `vm_stat` and `sysctl` once each.
  *
@@ -65,8 +67,18 @@ interface Row {
 
 /** The slowest the vm_stat child prints, whatever the sampling interval. */
 const MAX_STREAM_INTERVAL_MS = 1000;
+/** The fastest it prints. */
+const MIN_STREAM_INTERVAL_MS = 100;
+/**
+ * Rows per sampling interval. With a calm sysctl answer kept while the rows stay still, a sudden
+ * change is seen when a row shows it, so rows come five times a sample: the row a sample reads
+ * is at most a fifth of an interval old. They wait in the FIFO and wake nothing.
+ */
+const ROWS_PER_INTERVAL = 5;
 /** Longest wait for the first row of a freshly started vm_stat child (it prints one at once). */
 const FIRST_ROW_WAIT_MS = 1000;
+/** How often that wait looks for the row (the stream is polled, not watched). */
+const FIRST_ROW_POLL_MS = 20;
 /** Longest pause between restarts of a vm_stat child that keeps dying. */
 const MAX_RESTART_BACKOFF_MS = 60_000;
 /** A pump that failed this many times without ever answering is given up for the run. */
@@ -94,6 +106,8 @@ export class DarwinMemorySensor implements MemorySensor {
   }
 
   async sample(signal?: AbortSignal): Promise<MemorySnapshot> {
+    // The rows vm_stat printed since the last sample: the last one is this sample's.
+    this.stream?.poll();
     const reused = this.reusableAnswer();
     if (reused) return darwinSnapshot(this.options.clock.now(), reused.pages, reused.pairs, []);
     const [sysctlRead, pagesResult] = await Promise.all([this.readSysctl(signal), this.readPages(signal)]);
@@ -182,11 +196,13 @@ export class DarwinMemorySensor implements MemorySensor {
   }
 
   /**
-   * The vm_stat child's interval: the sampling interval, but at least once a second, so that page
-   * figures are never much older than the sysctl figures of the same sample.
+   * The vm_stat child's interval: a fifth of the sampling interval, between 100 ms and 1 s. At
+   * most a second, so that page figures are never much older than the sysctl figures of the same
+   * sample, and so that the rows of the longest interval (60 s, 60 rows of about 200 bytes) fit
+   * in the FIFO (16 KiB at least): a full FIFO would hold vm_stat back with an old row.
    */
   private get streamIntervalMs(): number {
-    return Math.min(this.options.intervalMs, MAX_STREAM_INTERVAL_MS);
+    return Math.min(MAX_STREAM_INTERVAL_MS, Math.max(MIN_STREAM_INTERVAL_MS, this.options.intervalMs / ROWS_PER_INTERVAL));
   }
 
   /** A row is fresh while it is younger than two stream intervals plus scheduling slack. */
@@ -202,6 +218,7 @@ export class DarwinMemorySensor implements MemorySensor {
     const parser = new VmStatStreamParser();
     this.streamStartedAt = this.options.clock.now();
     const stream = this.options.runner.streamLines('vm_stat', [seconds], {
+      polled: true,
       onLine: (line) => {
         try {
           const pages = parser.push(line);
@@ -241,12 +258,18 @@ export class DarwinMemorySensor implements MemorySensor {
     }
   }
 
-  /** Sleeps on the clock until a row arrives, `timeoutMs` passes or `signal` aborts. */
+  /** Polls the stream every FIRST_ROW_POLL_MS until a row arrives (or the stream ends), `timeoutMs` passes or `signal` aborts. */
   private async waitForRow(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const rowArrived = new AbortController();
-    // A reason of our own: without one, abort() builds a DOMException with a stack, on every row.
-    this.waiters.push(() => rowArrived.abort('row arrived'));
-    await this.options.clock.sleep(timeoutMs, signal ? AbortSignal.any([signal, rowArrived.signal]) : rowArrived.signal);
+    const { clock } = this.options;
+    const deadline = clock.now() + timeoutMs;
+    const startRow = this.latest;
+    while (this.stream && this.latest === startRow && !signal?.aborted && clock.now() < deadline) {
+      const rowArrived = new AbortController();
+      // A reason of our own: without one, abort() builds a DOMException with a stack.
+      this.waiters.push(() => rowArrived.abort('row arrived'));
+      await clock.sleep(Math.min(FIRST_ROW_POLL_MS, deadline - clock.now()), signal ? AbortSignal.any([signal, rowArrived.signal]) : rowArrived.signal);
+      this.stream?.poll();
+    }
   }
 
   private wakeWaiters(): void {
