@@ -149,6 +149,11 @@ export class ChildProcessRunner implements CommandRunner {
       const splitter = new LineSplitter((line) => handlers.onLine(line));
       const buffer = Buffer.allocUnsafe(16 * 1024);
       let open = true;
+      const end = (): void => {
+        open = false;
+        splitter.end();
+        closeQuietly(readFd);
+      };
       poll = () => {
         if (!open) return;
         try {
@@ -156,16 +161,12 @@ export class ChildProcessRunner implements CommandRunner {
         } catch {
           // A read error ends the stream as the end of the file does.
         }
-        open = false;
-        splitter.end();
-        closeQuietly(readFd);
+        end();
       };
       closeFifo = () => {
-        poll();
-        if (open) {
-          open = false;
-          closeQuietly(readFd);
-        }
+        // Reads to the end; a grandchild that kept the write end open must not keep us reading.
+        for (let reads = 0; open && reads < 64; reads++) poll();
+        if (open) end();
       };
     } else if (spawned.stdout) onLines(spawned.stdout, (line) => handlers.onLine(line));
     if (spawned.stderr && handlers.onErrorLine) {

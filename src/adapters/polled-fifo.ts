@@ -57,12 +57,17 @@ export function openFifo(env: Record<string, string>): FifoEnds | { error: strin
   }
 }
 
-/** Reads what waits in the FIFO into `splitter`; false once every writer has closed it (the child is gone). */
+/**
+ * Reads what waits in the FIFO into `splitter`; false once every writer has closed it (the child
+ * is gone). A read that does not fill the buffer took all there was: no second read is made to
+ * hear EAGAIN, which Node throws as an error (a write landing in between is read next time).
+ */
 export function drainFifo(readFd: number, buffer: Buffer, splitter: LineSplitter): boolean {
+  const size = Math.min(buffer.length, READ_CHUNK_BYTES);
   for (;;) {
     let bytes: number;
     try {
-      bytes = readSync(readFd, buffer, 0, Math.min(buffer.length, READ_CHUNK_BYTES), null);
+      bytes = readSync(readFd, buffer, 0, size, null);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // Empty while the child still holds the write end.
@@ -71,6 +76,7 @@ export function drainFifo(readFd: number, buffer: Buffer, splitter: LineSplitter
     }
     if (bytes === 0) return false;
     splitter.push(buffer.subarray(0, bytes));
+    if (bytes < size) return true;
   }
 }
 

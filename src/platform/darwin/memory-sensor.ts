@@ -9,8 +9,9 @@
  *
  * With `reuse` set, a sample whose fresh vm_stat row shows memory still keeps the last sysctl
  * answer, if that answer was whole and at normal pressure and is younger than `reuse.maxAgeMs`.
- * The kernel's pressure level follows the page counts vm_stat shows, so it leaves normal only
- * when they move; a sysctl was about a fifth of a darwin sample's CPU, and a process on the Mac.
+ * The pressure level depends on free memory, wired memory, file cache and the swap rate, which
+ * all move the gauges vm_stat prints; a sysctl was about a fifth of a darwin sample's CPU here,
+ * and a process on the Mac.
  * docs/memory.md gives the measurements behind these choices.
  */
 import type { MemorySensor, MemorySnapshot } from '../../core/memory.js';
@@ -27,7 +28,7 @@ export interface DarwinMemorySensorOptions {
   runner: CommandRunner;
   clock: Clock;
   mode: 'stream' | 'oneshot';
-  /** The daemon's sampling interval; the vm_stat child prints at the same rate. */
+  /** The daemon's sampling interval; the vm_stat child prints five times as often (see streamIntervalMs). */
   intervalMs: number;
   commandTimeoutMs: number;
   /** When a calm sysctl answer may stand for later samples (stream mode); absent: sysctl every sample. */
@@ -65,10 +66,16 @@ interface Row {
   receivedAt: number;
 }
 
-/** The slowest the vm_stat child prints, whatever the sampling interval. */
+/** The vm_stat child prints at least this often, unless that would be more than MAX_ROWS_PER_INTERVAL rows a sample. */
 const MAX_STREAM_INTERVAL_MS = 1000;
 /** The fastest it prints. */
 const MIN_STREAM_INTERVAL_MS = 100;
+/**
+ * The most rows that wait in the FIFO between two samples: 20 rows of about 220 bytes stay under
+ * 8 KiB, the smallest FIFO buffer we allow for. A full FIFO would hold vm_stat back in a write
+ * of an old row.
+ */
+const MAX_ROWS_PER_INTERVAL = 20;
 /**
  * Rows per sampling interval. With a calm sysctl answer kept while the rows stay still, a sudden
  * change is seen when a row shows it, so rows come five times a sample: the row a sample reads
@@ -196,13 +203,15 @@ export class DarwinMemorySensor implements MemorySensor {
   }
 
   /**
-   * The vm_stat child's interval: a fifth of the sampling interval, between 100 ms and 1 s. At
-   * most a second, so that page figures are never much older than the sysctl figures of the same
-   * sample, and so that the rows of the longest interval (60 s, 60 rows of about 200 bytes) fit
-   * in the FIFO (16 KiB at least): a full FIFO would hold vm_stat back with an old row.
+   * The vm_stat child's interval: a fifth of the sampling interval, at least 100 ms, and at most
+   * 1 s, so that page figures are never much older than the sysctl figures of the same sample;
+   * but never more than 20 rows a sample, so that they fit in the FIFO (3 s at the longest
+   * interval, 60 s).
    */
   private get streamIntervalMs(): number {
-    return Math.min(MAX_STREAM_INTERVAL_MS, Math.max(MIN_STREAM_INTERVAL_MS, this.options.intervalMs / ROWS_PER_INTERVAL));
+    const { intervalMs } = this.options;
+    const slowest = Math.max(MAX_STREAM_INTERVAL_MS, intervalMs / MAX_ROWS_PER_INTERVAL);
+    return Math.min(slowest, Math.max(MIN_STREAM_INTERVAL_MS, intervalMs / ROWS_PER_INTERVAL));
   }
 
   /** A row is fresh while it is younger than two stream intervals plus scheduling slack. */
