@@ -166,19 +166,18 @@ describe('Guard', () => {
     const clock = new SimClock(T0);
     const guard = makeGuard(RULES, null, { clock, still: { pollIntervalMs: 30_000, withinBytes: 256 * MiB } });
     await guard.tick(memory(0, 'normal', 20));
-    clock.advance(5000);
-    await guard.tick(memory(5, 'normal', 20));
-    expect(fake.requestsTo('/api/ps')).toHaveLength(1);
-    // A 6 GiB model loaded: available memory fell by its size.
-    clock.advance(1000);
-    await guard.tick(memory(6, 'normal', 14));
-    expect(fake.requestsTo('/api/ps')).toHaveLength(2);
-    clock.advance(29_000);
-    await guard.tick(memory(35, 'normal', 14));
-    expect(fake.requestsTo('/api/ps')).toHaveLength(2);
-    clock.advance(1000);
-    await guard.tick(memory(36, 'normal', 14));
-    expect(fake.requestsTo('/api/ps')).toHaveLength(3);
+    // [seconds since the first tick, GiB available, /api/ps reads so far]
+    const steps: Array<[number, number, number]> = [
+      [5, 20, 1], // still: the first answer stands
+      [6, 14, 2], // a 6 GiB model loaded: available memory fell by its size
+      [35, 14, 2], // still since that read
+      [36, 14, 3], // that read is 30 s old
+    ];
+    for (const [seconds, availableGiB, reads] of steps) {
+      clock.advance(T0 + seconds * 1000 - clock.now());
+      await guard.tick(memory(seconds, 'normal', availableGiB));
+      expect(fake.requestsTo('/api/ps'), `at ${seconds} s`).toHaveLength(reads);
+    }
   });
 
   it('unloads every model at once on an emergency, even on calm memory, tells the user, and opens the process stage after the cooldown', async () => {

@@ -128,95 +128,72 @@ describe('DarwinMemorySensor, stream mode', () => {
     const REUSE = { maxAgeMs: 5000, withinBytes: 64 * 1024 * 1024 };
     /** The captured Intel row with its free column set to `free` pages (an edit: only one row was captured). */
     const rowWithFree = (free: number) => STREAM[2]!.replace(/^ *262768/, String(free).padStart(8));
-    function reusingSensor(runner: FakeRunner, clock: SimClock) {
+    /** A sensor that keeps calm answers, after its first sample (the stream's start), answering sysctl from `output`. */
+    async function startReusing(output: string, clock = new SimClock()) {
+      const runner = new FakeRunner(answers(), sysctlViaXargsFrom(output));
       sensor = new DarwinMemorySensor({ runner, clock, mode: 'stream', intervalMs: 1000, commandTimeoutMs: 2000, reuse: REUSE });
-      return sensor;
+      const pending = sensor.sample();
+      emitStreamStart(vmStatStream(runner));
+      const first = await pending;
+      return { runner, clock, first, pump: runner.streams[0]! };
     }
-    /** The row arrives, then the tick samples (the sample takes the latest row, as in the daemon). */
-    function sampleWithRow(row: string) {
-      runnerOf.vmStat()!.emit(row);
+    /** A row arrives, then the tick samples (the sample takes the latest row, as in the daemon). */
+    function sampleWithRow(runner: FakeRunner, row: string) {
+      vmStatStream(runner)!.emit(row);
       return sensor!.sample();
     }
-    const runnerOf = { vmStat: (): FakeStream | undefined => undefined };
 
     it('asks sysctl once, then again only when the answer is maxAgeMs old; each sample still takes the fresh row', async () => {
-      const runner = new FakeRunner(answers(), sysctlViaXargsFrom(SYSCTL_NORMAL));
-      runnerOf.vmStat = () => vmStatStream(runner);
-      const clock = new SimClock();
-      reusingSensor(runner, clock);
-      const first = sensor!.sample();
-      emitStreamStart(vmStatStream(runner));
-      expect(await first).toMatchObject({ pressure: 'normal', freeBytes: 262768 * 4096 });
-      const pump = runner.streams[0]!;
+      const { runner, clock, first, pump } = await startReusing(SYSCTL_NORMAL);
+      expect(first).toMatchObject({ pressure: 'normal', freeBytes: 262768 * 4096 });
       for (let s = 1; s < 5; s++) {
         clock.advance(1000);
         // 1000 pages of 4 KiB: 3.9 MiB, well within 64 MiB.
-        const snapshot = await sampleWithRow(rowWithFree(262768 + 1000 * s));
+        const snapshot = await sampleWithRow(runner, rowWithFree(262768 + 1000 * s));
         expect(snapshot).toMatchObject({ at: clock.now(), pressure: 'normal', totalBytes: 25769803776, freeBytes: (262768 + 1000 * s) * 4096 });
         expect(snapshot.errors).toBeUndefined();
       }
       expect(pump.written).toHaveLength(1);
       clock.advance(1000);
-      await sampleWithRow(rowWithFree(262768));
+      await sampleWithRow(runner, rowWithFree(262768));
       expect(pump.written).toHaveLength(2);
       expect(runner.calls).toEqual([]);
     });
 
-    it('asks sysctl at the next sample once a gauge moved by stillWithinMiB since the answer, even in small steps', async () => {
-      const runner = new FakeRunner(answers(), sysctlViaXargsFrom(SYSCTL_NORMAL));
-      const clock = new SimClock();
-      reusingSensor(runner, clock);
-      const first = sensor!.sample();
-      emitStreamStart(vmStatStream(runner));
-      await first;
-      runnerOf.vmStat = () => vmStatStream(runner);
-      const pump = runner.streams[0]!;
+    it('asks sysctl at the sample whose row shows a gauge moved by stillWithinMiB since the answer, even in small steps', async () => {
+      const { runner, clock, pump } = await startReusing(SYSCTL_NORMAL);
       // 10,000 pages of 4 KiB a second: 39 MiB each step, 78 MiB after two.
       clock.advance(1000);
-      await sampleWithRow(rowWithFree(262768 - 10_000));
+      await sampleWithRow(runner, rowWithFree(262768 - 10_000));
       expect(pump.written).toHaveLength(1);
       clock.advance(1000);
-      await sampleWithRow(rowWithFree(262768 - 20_000));
+      await sampleWithRow(runner, rowWithFree(262768 - 20_000));
       expect(pump.written).toHaveLength(2);
     });
 
     it('never keeps an answer at warn, nor one with an error', async () => {
-      const warn = new FakeRunner(answers(), sysctlViaXargs);
-      const clock = new SimClock();
-      reusingSensor(warn, clock);
-      runnerOf.vmStat = () => vmStatStream(warn);
-      const first = sensor!.sample();
-      emitStreamStart(vmStatStream(warn));
-      expect((await first).pressure).toBe('warn');
-      clock.advance(1000);
-      await sampleWithRow(STREAM[2]!);
-      expect(warn.streams[0]!.written).toHaveLength(2);
+      const warn = await startReusing(SYSCTL_OUT);
+      expect(warn.first.pressure).toBe('warn');
+      warn.clock.advance(1000);
+      await sampleWithRow(warn.runner, STREAM[2]!);
+      expect(warn.pump.written).toHaveLength(2);
       await sensor!.close();
 
       // kern.memorystatus_level missing from the answer: the sample has an error, so the next one asks again.
-      const partial = new FakeRunner(answers(), sysctlViaXargsFrom(SYSCTL_NORMAL.replace(/^kern\.memorystatus_level: .*\n/m, '')));
-      reusingSensor(partial, clock);
-      runnerOf.vmStat = () => vmStatStream(partial);
-      const again = sensor!.sample();
-      emitStreamStart(vmStatStream(partial));
-      expect((await again).errors?.join('\n')).toMatch(/memorystatus_level/);
-      clock.advance(1000);
-      await sampleWithRow(STREAM[2]!);
-      expect(partial.streams[0]!.written).toHaveLength(2);
+      const partial = await startReusing(SYSCTL_NORMAL.replace(/^kern\.memorystatus_level: .*\n/m, ''));
+      expect(partial.first.errors?.join('\n')).toMatch(/memorystatus_level/);
+      partial.clock.advance(1000);
+      await sampleWithRow(partial.runner, STREAM[2]!);
+      expect(partial.pump.written).toHaveLength(2);
     });
 
     it('asks sysctl when the row is stale (the stream went quiet)', async () => {
-      const runner = new FakeRunner(answers(), sysctlViaXargsFrom(SYSCTL_NORMAL));
-      const clock = new SimClock();
-      reusingSensor(runner, clock);
-      const first = sensor!.sample();
-      emitStreamStart(vmStatStream(runner));
-      await first;
-      // Three seconds with no row: older than two intervals plus 500 ms, so not fresh.
+      const { clock, pump } = await startReusing(SYSCTL_NORMAL);
+      // Three seconds with no row: older than two of the stream's 200 ms intervals plus 500 ms, so not fresh.
       clock.advance(3000);
       const pending = sensor!.sample();
       await Promise.resolve();
-      expect(runner.streams[0]!.written).toHaveLength(2);
+      expect(pump.written).toHaveLength(2);
       clock.advance(2000);
       await pending;
     });
