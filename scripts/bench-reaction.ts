@@ -3,8 +3,9 @@
  * fake Ollama receiving the unload, on the real daemon (built, --platform darwin). Each trial
  * reloads two models, waits for the guard to be back at normal, waits a random part of an
  * interval (so the switch lands anywhere in the tick), swaps the sysctl answer to critical (and
- * the vm_stat row with it: test/helpers/pressure-phases.ts) and times the first unload request. "from normal" switches straight from a normal answer;
- * "from warn" first holds a warn answer, during which the daemon samples every fastIntervalMs.
+ * the vm_stat row with it: test/helpers/pressure-phases.ts) and times the first unload request.
+ * "from normal" switches straight from a normal answer; "from warn" first holds a warn answer,
+ * during which the daemon samples every fastIntervalMs.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
 import { FakeOllama } from '../test/helpers/fake-ollama.js';
 import { fixturePath } from '../test/helpers/fixtures.js';
-import { PressurePhases, type PhaseName } from '../test/helpers/pressure-phases.js';
+import { PressurePhases } from '../test/helpers/pressure-phases.js';
 import { probeDaemon } from '../src/daemon/instance-lock.js';
 import type { DaemonState } from '../src/daemon/state-file.js';
 
@@ -45,7 +46,6 @@ export async function measureReaction(intervalMs: number, from: 'normal' | 'warn
   const home = await mkdtemp(path.join('/tmp', 'hr-react-'));
   // Each phase moves the vm_stat row with the sysctl answer, as pages move on a Mac whose pressure rises.
   const phases = await PressurePhases.create(home);
-  const setPhase = (phase: PhaseName): Promise<void> => phases.set(phase);
   const bin = await makeFakeDarwinBin({
     sysctlFiles: [phases.sysctlFile, fixturePath('darwin', 'sysctl-hw-m4-24g.txt')],
     vmStatFile: fixturePath('darwin', 'vm_stat-m4-16g-macos26.5.1.txt'),
@@ -82,25 +82,25 @@ export async function measureReaction(intervalMs: number, from: 'normal' | 'warn
   try {
     for (let trial = 0; trial < trials; trial++) {
       load();
-      await setPhase('normal');
+      await phases.set('normal');
       await until(async () => {
         const current = await state();
         return current?.guard?.level === 'normal' && current.ollama?.models.length === 2 ? current : undefined;
       }, 30_000, 'the guard back at normal with both models');
-      if (from === 'warn') await setPhase('warn');
+      if (from === 'warn') await phases.set('warn');
       // Two more samples in this phase, so that "from warn" runs at the fast interval.
       const ready = await state();
       await until(async () => ((await state())?.samples ?? 0) >= (ready?.samples ?? 0) + 2 ? true : undefined, 30_000, 'two samples');
       await sleep(Math.random() * intervalMs);
       const before = ollama.unloads.length;
       const switchedAt = Date.now();
-      await setPhase('critical');
+      await phases.set('critical');
       await until(() => Promise.resolve(ollama.unloads.length > before ? true : undefined), 30_000, 'the unload');
       const request = ollama.unloadRequests[before];
       latenciesMs.push((request?.at ?? Date.now()) - switchedAt);
       // Critical unloads both models; let the second request land before the next trial reloads them.
       await until(() => Promise.resolve(ollama.unloads.length >= before + 2 ? true : undefined), 30_000, 'both unloads');
-      await setPhase('normal');
+      await phases.set('normal');
     }
   } finally {
     daemon.kill('SIGTERM');

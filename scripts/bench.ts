@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { makeFakeDarwinBin } from '../test/helpers/fake-darwin-bin.js';
 import { addProcessFakes, psRow } from '../test/helpers/fake-process-bin.js';
 import { fixturePath } from '../test/helpers/fixtures.js';
-import { PHASE_SYSCTL, PHASE_VM_STAT_STREAM } from '../test/helpers/pressure-phases.js';
+import { PressurePhases } from '../test/helpers/pressure-phases.js';
 import { FakeOllama, psFixtureModels } from '../test/helpers/fake-ollama.js';
 import { measureOllamaServer, printOllamaBench } from './bench-ollama.js';
 import { measureReaction, quantile } from './bench-reaction.js';
@@ -148,21 +148,18 @@ interface Result {
 async function measure(backend: 'linux' | 'darwin', watch = true): Promise<Result> {
   const { intervalMs, pollIntervalMs, stillPollIntervalMs, sysctlMaxAgeMs, watchIntervalMs, warmup, measured } = pace;
   const home = await mkdtemp(path.join(os.tmpdir(), 'hr-bench-'));
-  const streamFile = path.join(home, 'vm_stat-stream.txt');
-  await writeFile(streamFile, PHASE_VM_STAT_STREAM.normal);
   // The fakes sit first on PATH for both backends: the linux backend must call neither.
-  // The normal answer is an edit of a capture (test/helpers/pressure-phases.ts).
-  const normal = path.join(home, 'sysctl-normal.txt');
-  await writeFile(normal, PHASE_SYSCTL.normal);
+  // The normal phase is an edit of captures (test/helpers/pressure-phases.ts); it stays normal here.
+  const phases = await PressurePhases.create(home);
   const ollama = new FakeOllama();
   await ollama.start();
   ollama.loaded = psFixtureModels('ps-two-models.json');
   ollama.showFrom('granite3.3:2b', 'show-text.json');
   ollama.showFrom('llava-llama3:8b', 'show-vision-projector.json');
   const bin = await makeFakeDarwinBin({
-    sysctlFiles: [normal, fixturePath('darwin', 'sysctl-hw-m4-24g.txt')],
+    sysctlFiles: [phases.sysctlFile, fixturePath('darwin', 'sysctl-hw-m4-24g.txt')],
     vmStatFile: fixturePath('darwin', 'vm_stat-m4-16g-macos26.5.1.txt'),
-    vmStatStreamFile: streamFile,
+    vmStatStreamFile: phases.vmStatStreamFile,
   });
   // Count the xargs pumps the daemon starts: a wrapper that logs, then runs the real xargs.
   const realXargs = execFileSync('sh', ['-c', 'command -v xargs'], { encoding: 'utf8' }).trim();

@@ -2,8 +2,8 @@
  * The only place that branches on the operating system: it hands out the backend's sensors and
  * folders for a platform name.
  */
-import { MiB } from '../core/units.js';
 import path from 'node:path';
+import { MiB } from '../core/units.js';
 import type { MemorySensor } from '../core/memory.js';
 import type { Clock } from '../ports/clock.js';
 import type { CommandRunner } from '../ports/command-runner.js';

@@ -24,7 +24,7 @@ const VM_STAT = readFixture('darwin', 'vm_stat-m4-16g-macos26.5.1.txt');
 const GiB_PAGES = 65_536;
 
 /** Each phase's sysctl answer (`name: value` lines for the pressure names). */
-export const PHASE_SYSCTL: Readonly<Record<PhaseName, string>> = {
+const PHASE_SYSCTL: Readonly<Record<PhaseName, string>> = {
   normal: WARN.replace(/^vm\.swapusage: .*$/m, readFixture('darwin', 'sysctl-vm.swapusage-zero.txt').trim()).replace(
     'kern.memorystatus_vm_pressure_level: 2',
     'kern.memorystatus_vm_pressure_level: 1',
@@ -34,7 +34,7 @@ export const PHASE_SYSCTL: Readonly<Record<PhaseName, string>> = {
 };
 
 /** Each phase's `vm_stat N` output (banner, header, one row). */
-export const PHASE_VM_STAT_STREAM: Readonly<Record<PhaseName, string>> = {
+const PHASE_VM_STAT_STREAM: Readonly<Record<PhaseName, string>> = {
   normal: deriveVmStatStream(VM_STAT),
   warn: deriveVmStatStream(VM_STAT, { 'Pages inactive': -GiB_PAGES, 'File-backed pages': -GiB_PAGES }),
   critical: deriveVmStatStream(VM_STAT, { 'Pages inactive': -1.5 * GiB_PAGES, 'File-backed pages': -1.5 * GiB_PAGES }),

@@ -12,7 +12,7 @@ import { makeSandbox, readLiveState, runCliProcess, startCliProcess, waitFor, ty
 import { addRecordingFake, makeFakeDarwinBin, readRecordedArgv, type FakeDarwinBin } from '../helpers/fake-darwin-bin.js';
 import { FakeOllama } from '../helpers/fake-ollama.js';
 import { fixturePath } from '../helpers/fixtures.js';
-import { PressurePhases, type PhaseName } from '../helpers/pressure-phases.js';
+import { PressurePhases } from '../helpers/pressure-phases.js';
 
 const GiB = 1024 ** 3;
 
@@ -23,7 +23,6 @@ describe('the guard, end to end in the daemon', () => {
   let ollama: FakeOllama;
   let phases: PressurePhases;
   let osascriptLog: string;
-  const setPhase = (phase: PhaseName): Promise<void> => phases.set(phase);
 
   beforeAll(async () => {
     scratch = await mkdtemp(path.join(os.tmpdir(), 'hr-e2e-'));
@@ -89,18 +88,18 @@ describe('the guard, end to end in the daemon', () => {
       // /api/ps lists the longest expiry first.
       expect(calm?.ollama).toMatchObject({ status: 'ok', models: [{ name: 'llama3.2:3b', kind: 'text' }, { name: 'granite3.3:2b', kind: 'text' }] });
 
-      await setPhase('warn');
+      await phases.set('warn');
       await waitFor(() => Promise.resolve(ollama.unloads.length >= 1), 15_000, 'the warn unload');
       expect(ollama.unloads).toEqual(['granite3.3:2b']);
       const status = await runCliProcess(['status', '--json', '--platform', 'darwin', '--config', config], sandbox.env);
       expect(JSON.parse(status.stdout)).toMatchObject({ guard: { level: 'warn', incident: { id: 1, unloaded: ['granite3.3:2b'] } } });
 
-      await setPhase('critical');
+      await phases.set('critical');
       await waitFor(() => Promise.resolve(ollama.unloads.length >= 2), 15_000, 'the critical unload');
       expect(ollama.unloads).toEqual(['granite3.3:2b', 'llama3.2:3b']);
       expect(ollama.loaded).toEqual([]);
 
-      await setPhase('normal');
+      await phases.set('normal');
       await waitFor(async () => (await readRecordedArgv(osascriptLog)).length >= 2, 15_000, 'the recovery notice');
       const final = await waitFor(async () => {
         const state = await readLiveState(stateFile);
@@ -124,7 +123,7 @@ describe('the guard, end to end in the daemon', () => {
   it('with --dry-run, logs "would unload" and sends Ollama nothing', async () => {
     ollama.loaded = [{ name: 'granite3.3:2b', size: 2 * GiB, size_vram: 2 * GiB, digest: 'a', expires_at: new Date(Date.now() + 60_000).toISOString() }];
     const before = ollama.requests.length;
-    await setPhase('normal');
+    await phases.set('normal');
     const config = path.join(sandbox.home, 'dry.yaml');
     await writeFile(config, `daemon:\n  intervalMs: 200\nollama:\n  url: ${ollama.url}\n  manage: false\n`);
     const logFile = path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log');
@@ -137,12 +136,12 @@ describe('the guard, end to end in the daemon', () => {
         .filter((event) => event.pid === daemon.pid);
     try {
       await waitFor(async () => (await events()).some((e) => e.component === 'ollama'), 15_000, 'the first Ollama read');
-      await setPhase('critical');
+      await phases.set('critical');
       await waitFor(async () => (await events()).some((e) => e.msg === 'would unload (dry run)'), 15_000, 'the dry-run decision');
     } finally {
       daemon.kill('SIGTERM');
       expect((await daemon).exitCode).toBe(0);
-      await setPhase('normal');
+      await phases.set('normal');
     }
     const sent = ollama.requests.slice(before).filter((r) => r.path === '/api/generate' || r.path === '/api/chat');
     expect(sent).toEqual([]);

@@ -15,7 +15,7 @@ import { addRecordingFake, makeFakeDarwinBin, readRecordedArgv, type FakeDarwinB
 import { addProcessFakes, psRow, type FakeProcessBin } from '../helpers/fake-process-bin.js';
 import { FakeOllama } from '../helpers/fake-ollama.js';
 import { fixturePath, readFixture } from '../helpers/fixtures.js';
-import { PressurePhases, type PhaseName } from '../helpers/pressure-phases.js';
+import { PressurePhases } from '../helpers/pressure-phases.js';
 
 const GiB = 1024 ** 3;
 const OWN_UID = process.getuid!();
@@ -43,7 +43,6 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
   const stateFile = () => path.join(sandbox.darwinStateDir, 'state.json');
   const logFile = () => path.join(sandbox.home, 'Library', 'Logs', 'headroom', 'headroom.log');
 
-  const setPhase = (phase: PhaseName): Promise<void> => phases.set(phase);
 
   async function events(pid: number | undefined): Promise<Array<Record<string, unknown> & { msg: string }>> {
     const text = await readFile(logFile(), 'utf8').catch(() => '');
@@ -166,7 +165,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
     ollama.showFrom('llama3.2:3b', 'show-text.json');
     const before = ollama.unloads.length;
     await fakes.setLog(readFixture('darwin', 'log-kernel-low-swap-no-paging-space.txt'));
-    await setPhase('warn');
+    await phases.set('warn');
     const config = path.join(sandbox.home, 'emergency.yaml');
     // Warn alone would wait 10 minutes: only the emergency can unload here.
     await writeFile(config, `daemon:\n  intervalMs: 200\nollama:\n  manage: false\n  url: ${ollama.url}\nguard:\n  sustainMs: 600000\n`);
@@ -186,7 +185,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
       expect(status.windowServer).toMatchObject({ health: 'strained', lastPrecursor: { kind: 'no paging space' } });
     } finally {
       await stop(daemon);
-      await setPhase('normal');
+      await phases.set('normal');
     }
     expect(await fakes.calls('log')).toEqual([['show', '--last', '2m', '--predicate', PRECURSOR_PREDICATE]]);
   });
@@ -207,7 +206,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
     ]);
     // Not a capture of top's rows (none is stored): the format of src/platform/darwin/top.test.ts.
     await fakes.setTop(`${readFixture('darwin', 'top-l1-header-macmini-32g.txt')}\nPID    MEM\n40501  5154M\n59923  859M \n40372  1314M\n`);
-    await setPhase('critical');
+    await phases.set('critical');
     const config = path.join(sandbox.home, 'guarded.yaml');
     await writeFile(
       config,
@@ -259,7 +258,7 @@ describe('the WindowServer watch and the process guard, on the darwin backend', 
       expect(await fakes.calls('top')).toContainEqual(['-l', '1', '-o', 'mem', '-n', '10', '-stats', 'pid,mem']);
     } finally {
       await stop(daemon);
-      await setPhase('normal');
+      await phases.set('normal');
     }
   });
 });
