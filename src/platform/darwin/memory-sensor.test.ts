@@ -221,6 +221,28 @@ describe('DarwinMemorySensor, stream mode', () => {
     expect(vmStat.waiting).toEqual([]);
   });
 
+  it('parses only the newest of the rows a poll brings', async () => {
+    const runner = new FakeRunner(answers(), sysctlViaXargs);
+    runner.holdPolledLines = true;
+    const clock = new SimClock();
+    const { sensor, logger } = streamSensor(runner, clock);
+    const first = sensor.sample();
+    const vmStat = vmStatStream(runner)!;
+    emitStreamStart(vmStat);
+    clock.advance(20);
+    await first;
+    // Not a capture: a row that would not parse (3 cells under a 22-column header), then a good one.
+    // Only the good one is parsed, so the stream's end reports no parse error.
+    vmStat.emit('1 2 3');
+    vmStat.emit(STREAM[2]!.replace(/^ *262768/, '    2000'));
+    clock.advance(1000);
+    expect((await sensor.sample()).freeBytes).toBe(2000 * 4096);
+    vmStat.exit(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const ended = logger.entries.find((entry) => /vm_stat stream ended/.test(entry.message));
+    expect(ended?.fields).toMatchObject({ parseError: null });
+  });
+
   it('streams at least once a second, up to 20 rows a sample', async () => {
     const runner = new FakeRunner(answers(), sysctlViaXargs);
     sensor = new DarwinMemorySensor({ runner, clock: new SimClock(), mode: 'stream', intervalMs: 20_000, commandTimeoutMs: 2000 });

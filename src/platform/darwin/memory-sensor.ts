@@ -21,7 +21,7 @@ import { silentLogger, type Logger } from '../../ports/logger.js';
 import { MEMORY_SYSCTL_NAMES, darwinSnapshot } from './memory-figures.js';
 import { parseSysctlPairs } from './sysctl.js';
 import { SysctlPump, type PumpRead } from './sysctl-pump.js';
-import { parseVmStat, VmStatStreamParser, type VmStatPages } from './vm-stat.js';
+import { LatestRowParser, parseVmStat, type VmStatPages } from './vm-stat.js';
 
 /** What the darwin sensor needs. */
 export interface DarwinMemorySensorOptions {
@@ -94,6 +94,10 @@ const PUMP_GIVE_UP_FAILURES = 3;
 /** Memory sensor for macOS built on vm_stat and sysctl. */
 export class DarwinMemorySensor implements MemorySensor {
   private stream: LineStream | null = null;
+  /** The stream's parser: it holds the newest row of a poll, parsed once the poll is over. */
+  private rows: LatestRowParser | null = null;
+  /** True while `pollRows` hands over the stream's lines. */
+  private polling = false;
   private streamStartedAt = 0;
   private latest: Row | null = null;
   private lastStreamError: string | null = null;
@@ -114,7 +118,7 @@ export class DarwinMemorySensor implements MemorySensor {
 
   async sample(signal?: AbortSignal): Promise<MemorySnapshot> {
     // The rows vm_stat printed since the last sample: the last one is this sample's.
-    this.stream?.poll();
+    this.pollRows();
     const reused = this.reusableAnswer();
     if (reused) return darwinSnapshot(this.options.clock.now(), reused.pages, reused.pairs, []);
     const [sysctlRead, pagesResult] = await Promise.all([this.readSysctl(signal), this.readPages(signal)]);
@@ -150,6 +154,7 @@ export class DarwinMemorySensor implements MemorySensor {
     await this.pump?.close();
     const stream = this.stream;
     this.stream = null;
+    this.rows = null;
     if (stream) {
       stream.stop();
       await stream.exited;
@@ -224,27 +229,22 @@ export class DarwinMemorySensor implements MemorySensor {
   private ensureStream(): void {
     if (this.stream || this.options.clock.now() < this.nextRestartAt) return;
     const seconds = (this.streamIntervalMs / 1000).toFixed(3).replace(/\.?0+$/, '');
-    const parser = new VmStatStreamParser();
+    const rows = new LatestRowParser();
     this.streamStartedAt = this.options.clock.now();
     const stream = this.options.runner.streamLines('vm_stat', [seconds], {
       polled: true,
-      onLine: (line) => {
-        try {
-          const pages = parser.push(line);
-          if (!pages) return;
-          this.latest = { pages, receivedAt: this.options.clock.now() };
-          this.restartFailures = 0;
-          this.wakeWaiters();
-        } catch (error) {
-          this.lastStreamError = (error as Error).message;
-        }
-      },
+      // Within a poll only a banner or a header parses here (the row before it); the newest row
+      // waits for the poll's end (pollRows). Lines that come outside a poll (a watched pipe, the
+      // exit) parse as they come.
+      onLine: (line) => this.keepRow(() => rows.push(line) ?? (this.polling ? null : rows.take())),
     });
+    this.rows = rows;
     this.stream = stream;
     this.log.debug({ pid: stream.pid, args: ['vm_stat', seconds] }, 'vm_stat stream started');
     void stream.exited.then((result) => {
       if (this.stream !== stream) return;
       this.stream = null;
+      this.rows = null;
       this.wakeWaiters();
       if (this.closed) return;
       const backoffMs = Math.min(MAX_RESTART_BACKOFF_MS, 1000 * 2 ** this.restartFailures);
@@ -277,7 +277,33 @@ export class DarwinMemorySensor implements MemorySensor {
       // A reason of our own: without one, abort() builds a DOMException with a stack.
       this.waiters.push(() => rowArrived.abort('row arrived'));
       await clock.sleep(Math.min(FIRST_ROW_POLL_MS, deadline - clock.now()), signal ? AbortSignal.any([signal, rowArrived.signal]) : rowArrived.signal);
-      this.stream?.poll();
+      this.pollRows();
+    }
+  }
+
+  /** Reads the rows vm_stat printed since the last poll; the newest becomes `latest`. */
+  private pollRows(): void {
+    if (!this.stream) return;
+    this.polling = true;
+    try {
+      this.stream.poll();
+    } finally {
+      this.polling = false;
+    }
+    const rows = this.rows;
+    if (rows) this.keepRow(() => rows.take());
+  }
+
+  /** Makes a parsed row the latest; a parse error is kept for the log line of the stream's end. */
+  private keepRow(parse: () => VmStatPages | null): void {
+    try {
+      const pages = parse();
+      if (!pages) return;
+      this.latest = { pages, receivedAt: this.options.clock.now() };
+      this.restartFailures = 0;
+      this.wakeWaiters();
+    } catch (error) {
+      this.lastStreamError = (error as Error).message;
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFixture } from '../../../test/helpers/fixtures.js';
-import { parseStreamCell, parseVmStat, parseVmStatStream, VmStatParseError, VmStatStreamParser } from './vm-stat.js';
+import { LatestRowParser, parseStreamCell, parseVmStat, parseVmStatStream, VmStatParseError, VmStatStreamParser } from './vm-stat.js';
 
 describe('parseVmStat on every captured one-shot vm_stat', () => {
   it('M4 16 GiB, macOS 26.5.1 (53-char lines)', () => {
@@ -125,6 +125,47 @@ describe('streaming vm_stat', () => {
     parser.push(capture[0]!);
     parser.push(capture[1]!);
     expect(() => parser.push('1 2 3')).toThrow(/3 cells but the header has 22/);
+  });
+});
+
+describe('LatestRowParser', () => {
+  const capture = readFixture('darwin', 'vm_stat-c1-intel-4096-streaming.txt').split('\n');
+  const [banner, header, row] = [capture[0]!, capture[1]!, capture[2]!];
+  // Edits of the captured row: its first cell (free) changed.
+  const rowWithFree = (free: number) => row.replace(/^ *262768/, String(free).padStart(8));
+
+  it('holds the rows of a batch and parses only the newest, once, when asked', () => {
+    const rows = new LatestRowParser();
+    expect(rows.push(banner)).toBeNull();
+    expect(rows.push(header)).toBeNull();
+    expect(rows.push(rowWithFree(1000))).toBeNull();
+    expect(rows.push('1 2 3')).toBeNull(); // would not parse, but a newer row follows
+    expect(rows.push(rowWithFree(2000))).toBeNull();
+    expect(rows.take()?.free).toBe(2000);
+    expect(rows.take()).toBeNull();
+  });
+
+  it('parses a held row under its own banner and header when new ones arrive', () => {
+    const rows = new LatestRowParser();
+    rows.push(banner);
+    rows.push(header);
+    rows.push(rowWithFree(1000));
+    // The repeated banner with another page size: the held row keeps the 4096 it was printed under.
+    expect(rows.push(banner.replace('4096', '16384'))).toMatchObject({ free: 1000, pageSizeBytes: 4096 });
+    rows.push(header);
+    rows.push(rowWithFree(2000));
+    expect(rows.take()).toMatchObject({ free: 2000, pageSizeBytes: 16384 });
+  });
+
+  it('throws the newest row\'s parse error from take, and follows the next header all the same', () => {
+    const rows = new LatestRowParser();
+    rows.push(banner);
+    rows.push(header);
+    rows.push('1 2 3');
+    expect(() => rows.push(banner)).toThrow(/3 cells but the header has 22/);
+    rows.push(header);
+    rows.push(rowWithFree(3000));
+    expect(rows.take()?.free).toBe(3000);
   });
 });
 

@@ -151,6 +151,39 @@ export class VmStatStreamParser {
   }
 }
 
+/** A data row starts with a number (after vm_stat's right-aligning spaces); banners and headers start with a word. */
+const DATA_ROW = /^\s*\d/;
+
+/**
+ * Keeps only the newest data row of a batch of lines, and parses it when asked: the sensor reads
+ * five rows a sample from its FIFO and uses the last. Banners and headers are followed as they
+ * come, and a row held when one arrives is parsed first, under the header it was printed under.
+ */
+export class LatestRowParser {
+  private readonly parser = new VmStatStreamParser();
+  private held: string | null = null;
+
+  /** Feeds one line. Returns the held row's gauges when this line is a banner or a header, else null; throws what its parse throws. */
+  push(line: string): VmStatPages | null {
+    if (DATA_ROW.test(line)) {
+      this.held = line;
+      return null;
+    }
+    try {
+      return this.take();
+    } finally {
+      this.parser.push(line);
+    }
+  }
+
+  /** The newest row fed since the last `take`, parsed; null when there is none. */
+  take(): VmStatPages | null {
+    const row = this.held;
+    this.held = null;
+    return row === null ? null : this.parser.push(row);
+  }
+}
+
 /** Parses a whole captured stream; returns every data row's gauges in order. */
 export function parseVmStatStream(text: string): VmStatPages[] {
   const parser = new VmStatStreamParser();
